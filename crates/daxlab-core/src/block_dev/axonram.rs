@@ -1,0 +1,66 @@
+//! axonram, the IBM Cell BE "Axon" DDR2 driver (`arch/powerpc/sysdev/axonram.c`, 4.0).
+
+use std::rc::Rc;
+
+use super::private::ContiguousMemory;
+use super::{BlockDriver, DeviceKind};
+use crate::errno::KResult;
+use crate::mem::{Pfn, PhysMem, PAGE_SIZE};
+use crate::timing;
+
+/// Start of the `ioremap_prot(..., _PAGE_NO_CACHE)` mapping the bio path copies through.
+const IO_ADDR: u64 = 0xffff_c900_0000_0000;
+
+/// One DDR2 memory bank: contiguous, always CPU-addressable, volatile, no `struct page`.
+#[derive(Debug)]
+pub struct Axonram(ContiguousMemory);
+
+impl Axonram {
+    /// A bank of `size` bytes at physical address `ph_addr`.
+    pub fn new(name: Rc<str>, size: u64, ph_addr: u64) -> Self {
+        Axonram(ContiguousMemory {
+            name,
+            size,
+            base_phys: ph_addr,
+        })
+    }
+}
+
+impl BlockDriver for Axonram {
+    fn kind(&self) -> DeviceKind {
+        DeviceKind::Axonram
+    }
+    fn size(&self) -> u64 {
+        self.0.size
+    }
+    fn has_direct_access(&self) -> bool {
+        true
+    }
+    fn direct_access(&mut self, mem: &mut PhysMem, sector: u64) -> KResult<(Pfn, u64)> {
+        // axon_ram_direct_access: returns bank->size - offset, the whole rest of the bank.
+        // Simplified: 4.0 hands back `ph_addr + offset` itself as *kaddr; DAX Lab reports the
+        // linear-map alias of that physical address, which is what a kernel pointer must be.
+        Ok(self.0.direct_access(mem, sector))
+    }
+    fn rw(&mut self, mem: &mut PhysMem, off: u64, (pfn, foff): (Pfn, usize), len: usize, write: bool) -> KResult<u64> {
+        // axon_ram_make_request: memcpy through the uncached io_addr mapping.
+        self.0.copy(mem, off, pfn, foff, len, write);
+        Ok(timing::uncached_ns(len as u64))
+    }
+    fn bio_func(&self, _: bool) -> &'static str {
+        "axon_ram_make_request"
+    }
+    fn bio_vaddr(&self, off: u64) -> u64 {
+        IO_ADDR + off
+    }
+    fn cpu_ns(&self, len: u64) -> u64 {
+        timing::ram_copy_ns(len)
+    }
+    fn describe(&self) -> String {
+        format!(
+            "DDR2 bank at phys {:#x}..{:#x}, contiguous (direct_access returns the rest of the bank), no struct page",
+            self.0.base_phys,
+            self.0.base_phys + self.0.size
+        ) + &format!(", {} pages", self.0.size / PAGE_SIZE)
+    }
+}
