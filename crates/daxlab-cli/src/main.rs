@@ -12,7 +12,12 @@ const USAGE: &str = "usage: daxlab run [--json] FILE   (FILE may be - for standa
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (json, file) = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let (json, file) = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["run", "--json", f] | ["run", f, "--json"] => (true, f.to_string()),
         ["run", f] => (false, f.to_string()),
         _ => {
@@ -55,7 +60,11 @@ fn print_trace(file: &str, r: &Report) {
         return;
     }
     for c in &r.results {
-        let who = c.thread.as_deref().map(|t| format!("[{t}] ")).unwrap_or_default();
+        let who = c
+            .thread
+            .as_deref()
+            .map(|t| format!("[{t}] "))
+            .unwrap_or_default();
         let expect = c.value.get("passed").is_some();
         let status = match (c.ok, c.errno, c.signal) {
             (true, _, _) if expect => "ok".to_string(),
@@ -65,7 +74,11 @@ fn print_trace(file: &str, r: &Report) {
             (true, _, _) => "ok".to_string(),
             (false, _, _) => "FAILED".to_string(),
         };
-        let value = if c.value.is_null() { String::new() } else { format!("  {}", c.value) };
+        let value = if c.value.is_null() {
+            String::new()
+        } else {
+            format!("  {}", c.value)
+        };
         println!("{:>4}  {who}{:<48} {status}{value}", c.line, c.command);
     }
     println!();

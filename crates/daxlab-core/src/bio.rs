@@ -9,16 +9,38 @@ use crate::sched::Cx;
 
 /// Move `len` bytes between device byte `dev_byte` (within one device page) and the memory at
 /// `mem` (a frame location), in the direction `write` (memory to device).
-pub fn submit_bio(cx: &Cx, dev: usize, dev_byte: u64, mem: Loc, len: u64, write: bool) -> KResult<()> {
+pub fn submit_bio(
+    cx: &Cx,
+    dev: usize,
+    dev_byte: u64,
+    mem: Loc,
+    len: u64,
+    write: bool,
+) -> KResult<()> {
     let Some(pfn) = mem.pfn else { return Ok(()) };
     let foff = (mem.vaddr % PAGE_SIZE) as usize;
     let (name, func, ns, vaddr) = cx.with(|k| {
         let d = &mut k.devices[dev];
-        let ns = d.driver.rw(&mut k.mem, dev_byte, (pfn, foff), len as usize, write)?;
-        Ok::<_, crate::errno::Errno>((d.name.clone(), d.driver.bio_func(write), ns, d.driver.bio_vaddr(dev_byte)))
+        let ns = d
+            .driver
+            .rw(&mut k.mem, dev_byte, (pfn, foff), len as usize, write)?;
+        Ok::<_, crate::errno::Errno>((
+            d.name.clone(),
+            d.driver.bio_func(write),
+            ns,
+            d.driver.bio_vaddr(dev_byte),
+        ))
     })?;
     let devloc = access::device(name, dev_byte, vaddr, None);
     let (src, dst) = if write { (mem, devloc) } else { (devloc, mem) };
-    cx.emit_ns(ns, EventKind::Copy { func, src, dst, bytes: len });
+    cx.emit_ns(
+        ns,
+        EventKind::Copy {
+            func,
+            src,
+            dst,
+            bytes: len,
+        },
+    );
     Ok(())
 }

@@ -32,7 +32,10 @@ async fn bdev_direct_access(cx: &Cx, dev: usize, sector: u64, size: u64) -> KRes
             k.devices[dev].bdev_direct_access(mem, sector, size as i64)
         });
         if let Err(errno) = r {
-            cx.emit(EventKind::Error { func: "bdev_direct_access", errno });
+            cx.emit(EventKind::Error {
+                func: "bdev_direct_access",
+                errno,
+            });
         }
         r
     })
@@ -85,7 +88,12 @@ fn dax_new_buf(cx: &Cx, dev: usize, byte: u64, da: &DirectAccess, first: u64, po
         access::zero(cx, "dax_new_buf", dev_loc(cx, dev, byte, da, 0), first);
     }
     if last < size {
-        access::zero(cx, "dax_new_buf", dev_loc(cx, dev, byte, da, last), size - last);
+        access::zero(
+            cx,
+            "dax_new_buf",
+            dev_loc(cx, dev, byte, da, last),
+            size - last,
+        );
     }
 }
 
@@ -94,17 +102,22 @@ fn dax_new_buf(cx: &Cx, dev: usize, byte: u64, da: &DirectAccess, first: u64, po
 async fn dax_io(cx: &Cx, ino: u64, mut io: Io<'_>, pos0: u64) -> KResult<u64> {
     let (dev, bs) = bdev_of(cx, ino)?;
     let write = matches!(io, Io::Write(_));
-    let mut end = pos0 + match &io {
-        Io::Read(b) => b.len() as u64,
-        Io::Write(b) => b.len() as u64,
-    };
+    let mut end = pos0
+        + match &io {
+            Io::Read(b) => b.len() as u64,
+            Io::Write(b) => b.len() as u64,
+        };
     if !write {
         end = end.min(cx.with(|k| k.inode(ino).map(|i| i.size))?.max(pos0));
     }
     let mut pos = pos0;
     let mut max = pos;
     let mut bh_max = pos;
-    let mut bh = BufferHead { block: None, new: false, unwritten: false };
+    let mut bh = BufferHead {
+        block: None,
+        new: false,
+        unwritten: false,
+    };
     let mut mapping: Option<(DirectAccess, u64)> = None; // (da, device byte of the block)
     let mut err = None;
     while pos < end {
@@ -153,12 +166,26 @@ async fn dax_io(cx: &Cx, ino: u64, mut io: Io<'_>, pos0: u64) -> KResult<u64> {
         match (&mut io, &mapping) {
             (Io::Write(data), Some((da, byte))) => {
                 let dst = dev_loc(cx, dev, *byte, da, da_off);
-                access::copy_from_user(cx, "copy_from_iter", uva, &data[i..i + n as usize], dst, ns);
+                access::copy_from_user(
+                    cx,
+                    "copy_from_iter",
+                    uva,
+                    &data[i..i + n as usize],
+                    dst,
+                    ns,
+                );
                 cx.emit(EventKind::CopyAvoided { bytes: n });
             }
             (Io::Read(out), Some((da, byte))) => {
                 let src = dev_loc(cx, dev, *byte, da, da_off);
-                access::copy_to_user(cx, "copy_to_iter", src, uva, &mut out[i..i + n as usize], ns);
+                access::copy_to_user(
+                    cx,
+                    "copy_to_iter",
+                    src,
+                    uva,
+                    &mut out[i..i + n as usize],
+                    ns,
+                );
                 cx.emit(EventKind::CopyAvoided { bytes: n });
             }
             (Io::Read(out), None) => {
@@ -195,8 +222,11 @@ pub async fn dax_do_io(cx: &Cx, ino: u64, io: Io<'_>, pos: u64) -> KResult<u64> 
             if *n > 0 {
                 // end_io = ext4_end_io_dio: convert the unwritten extents written.
                 let bs = bdev_of(cx, ino)?.1;
-                cx.call("ext4_end_io_dio", fs::ext4::convert_unwritten(cx, ino, pos / bs, (pos + n - 1) / bs))
-                    .await?;
+                cx.call(
+                    "ext4_end_io_dio",
+                    fs::ext4::convert_unwritten(cx, ino, pos / bs, (pos + n - 1) / bs),
+                )
+                .await?;
             }
         }
         // inode_dio_done
@@ -219,7 +249,12 @@ pub async fn dax_zero_page_range(cx: &Cx, ino: u64, from: u64, length: u64) -> K
         if let (true, Some(block)) = (bh.written(), bh.block) {
             let (dev, bs) = bdev_of(cx, ino)?;
             let da = dax_get_addr(cx, ino, block, PAGE_SIZE).await?;
-            access::zero(cx, "dax_zero_page_range", dev_loc(cx, dev, block * bs, &da, offset), length);
+            access::zero(
+                cx,
+                "dax_zero_page_range",
+                dev_loc(cx, dev, block * bs, &da, offset),
+                length,
+            );
         }
         Ok(())
     })
@@ -228,25 +263,40 @@ pub async fn dax_zero_page_range(cx: &Cx, ino: u64, from: u64, length: u64) -> K
 
 /// `dax_truncate_page(inode, from, get_block)`: zero the tail of the last partial page.
 pub async fn dax_truncate_page(cx: &Cx, ino: u64, from: u64) -> KResult<()> {
-    cx.call("dax_truncate_page", dax_zero_page_range(cx, ino, from, from.next_multiple_of(PAGE_SIZE) - from))
-        .await
+    cx.call(
+        "dax_truncate_page",
+        dax_zero_page_range(cx, ino, from, from.next_multiple_of(PAGE_SIZE) - from),
+    )
+    .await
 }
 
 /// `dax_fault(vma, vmf, get_block)` (also reached as `dax_mkwrite`, a macro for it in 4.0).
 /// `cow` is set for a MAP_PRIVATE write fault (`vmf->cow_page`).
-pub async fn dax_fault(cx: &Cx, func: &'static str, vma: &Vma, addr: u64, write: bool, cow: bool) -> (VmFault, bool) {
+pub async fn dax_fault(
+    cx: &Cx,
+    func: &'static str,
+    vma: &Vma,
+    addr: u64,
+    write: bool,
+    cow: bool,
+) -> (VmFault, bool) {
     cx.call(func, async {
         if write {
             cx.call("sb_start_pagefault", async {}).await;
             cx.call("file_update_time", async {}).await;
         }
-        cx.call("do_dax_fault", do_dax_fault(cx, vma, addr, write, cow)).await
+        cx.call("do_dax_fault", do_dax_fault(cx, vma, addr, write, cow))
+            .await
     })
     .await
 }
 
 fn size_pages(cx: &Cx, ino: u64) -> u64 {
-    cx.with(|k| k.inode(ino).map(|i| i.size.div_ceil(PAGE_SIZE)).unwrap_or(0))
+    cx.with(|k| {
+        k.inode(ino)
+            .map(|i| i.size.div_ceil(PAGE_SIZE))
+            .unwrap_or(0)
+    })
 }
 
 async fn do_dax_fault(cx: &Cx, vma: &Vma, addr: u64, write: bool, cow: bool) -> (VmFault, bool) {
@@ -258,12 +308,20 @@ async fn do_dax_fault(cx: &Cx, vma: &Vma, addr: u64, write: bool, cow: bool) -> 
     let block = pgoff; // block size == PAGE_SIZE on a DAX mount
     let mut major = false;
     // A hole page left by an earlier read fault?
-    let mut page = cx.with(|k| k.inode(ino).ok().and_then(|i| i.mapping.find_get_page(pgoff)));
+    let mut page = cx.with(|k| {
+        k.inode(ino)
+            .ok()
+            .and_then(|i| i.mapping.find_get_page(pgoff))
+    });
     let page_lock = LockName::PageLock { ino, index: pgoff };
     if page.is_some() {
         cx.lock(page_lock, LockMode::Write).await;
         // Re-check under the page lock: still in the mapping, and not truncated.
-        let still = cx.with(|k| k.inode(ino).ok().and_then(|i| i.mapping.find_get_page(pgoff)));
+        let still = cx.with(|k| {
+            k.inode(ino)
+                .ok()
+                .and_then(|i| i.mapping.find_get_page(pgoff))
+        });
         if still.map(|p| p.pfn) != page.map(|p| p.pfn) {
             cx.unlock(page_lock).await;
             page = None;
@@ -292,7 +350,14 @@ async fn do_dax_fault(cx: &Cx, vma: &Vma, addr: u64, write: bool, cow: bool) -> 
             Ok(b) => bh = b,
             Err(e) => {
                 unlock_page(page.is_some()).await;
-                return (if e == Errno::ENOMEM { VmFault::Oom } else { VmFault::SigBus }, false);
+                return (
+                    if e == Errno::ENOMEM {
+                        VmFault::Oom
+                    } else {
+                        VmFault::SigBus
+                    },
+                    false,
+                );
             }
         }
         major = true; // count_vm_event(PGMAJFAULT)
@@ -302,7 +367,11 @@ async fn do_dax_fault(cx: &Cx, vma: &Vma, addr: u64, write: bool, cow: bool) -> 
     }
     // "Check we didn't race with a read fault installing a new page"
     if page.is_none() && major {
-        page = cx.with(|k| k.inode(ino).ok().and_then(|i| i.mapping.find_get_page(pgoff)));
+        page = cx.with(|k| {
+            k.inode(ino)
+                .ok()
+                .and_then(|i| i.mapping.find_get_page(pgoff))
+        });
         if page.is_some() {
             cx.lock(page_lock, LockMode::Write).await;
         }
@@ -321,7 +390,12 @@ async fn do_dax_fault(cx: &Cx, vma: &Vma, addr: u64, write: bool, cow: bool) -> 
 
 /// `dax_load_hole`: a read fault on a hole maps a zeroed page-cache page (4.0; later kernels map
 /// the shared zero page). Returns the locked page.
-async fn dax_load_hole(cx: &Cx, vma: &Vma, pgoff: u64, page: Option<crate::page_cache::Page>) -> VmFault {
+async fn dax_load_hole(
+    cx: &Cx,
+    vma: &Vma,
+    pgoff: u64,
+    page: Option<crate::page_cache::Page>,
+) -> VmFault {
     let ino = vma.ino;
     cx.call("dax_load_hole", async {
         let lock = LockName::PageLock { ino, index: pgoff };
@@ -329,23 +403,46 @@ async fn dax_load_hole(cx: &Cx, vma: &Vma, pgoff: u64, page: Option<crate::page_
             Some(p) => p.pfn,
             None => {
                 // find_or_create_page(mapping, pgoff, GFP_KERNEL | __GFP_ZERO)
-                let pfn = match cx.with(|k| k.mem.alloc_ram(FrameUse::HolePage { ino, index: pgoff })) {
-                    Ok(p) => p,
-                    Err(_) => return VmFault::Oom,
-                };
+                let pfn =
+                    match cx.with(|k| k.mem.alloc_ram(FrameUse::HolePage { ino, index: pgoff })) {
+                        Ok(p) => p,
+                        Err(_) => return VmFault::Oom,
+                    };
                 cx.lock(lock, LockMode::Write).await;
                 let raced = cx.with(|k| {
                     let i = k.inode_mut(ino)?;
                     if let Some(p) = i.mapping.find_get_page(pgoff) {
                         return Ok::<_, Errno>(Some(p.pfn));
                     }
-                    i.mapping.pages.insert(pgoff, crate::page_cache::Page { pfn, uptodate: true, dirty: false, hole: true });
+                    i.mapping.pages.insert(
+                        pgoff,
+                        crate::page_cache::Page {
+                            pfn,
+                            uptodate: true,
+                            dirty: false,
+                            hole: true,
+                        },
+                    );
                     Ok(None)
                 });
                 match raced {
                     Ok(None) => {
-                        cx.emit(EventKind::PageCache { op: CacheOp::Add, ino, index: pgoff, pfn });
-                        access::zero(cx, "find_or_create_page", access::kernel(crate::event::Space::HolePage { ino, index: pgoff }, pfn, 0), PAGE_SIZE);
+                        cx.emit(EventKind::PageCache {
+                            op: CacheOp::Add,
+                            ino,
+                            index: pgoff,
+                            pfn,
+                        });
+                        access::zero(
+                            cx,
+                            "find_or_create_page",
+                            access::kernel(
+                                crate::event::Space::HolePage { ino, index: pgoff },
+                                pfn,
+                                0,
+                            ),
+                            PAGE_SIZE,
+                        );
                         pfn
                     }
                     Ok(Some(other)) => {
@@ -370,7 +467,6 @@ async fn dax_load_hole(cx: &Cx, vma: &Vma, pgoff: u64, page: Option<crate::page_
     .await
 }
 
-
 /// The COW branch of `do_dax_fault`: copy the block (`copy_user_bh`) or zero
 /// (`clear_user_highpage`) into a new anonymous page.
 async fn dax_cow(cx: &Cx, vma: &Vma, pgoff: u64, bh: &BufferHead, had_page: bool) -> VmFault {
@@ -382,9 +478,17 @@ async fn dax_cow(cx: &Cx, vma: &Vma, pgoff: u64, bh: &BufferHead, had_page: bool
     let dst = access::kernel(crate::event::Space::Anon, cow, 0);
     match (bh.written(), bh.block) {
         (true, Some(block)) => {
-            let Ok((dev, bs)) = bdev_of(cx, ino) else { return VmFault::SigBus };
+            let Ok((dev, bs)) = bdev_of(cx, ino) else {
+                return VmFault::SigBus;
+            };
             match dax_get_addr(cx, ino, block, PAGE_SIZE).await {
-                Ok(da) => access::copy_frames(cx, "copy_user_bh", dev_loc(cx, dev, block * bs, &da, 0), dst, PAGE_SIZE),
+                Ok(da) => access::copy_frames(
+                    cx,
+                    "copy_user_bh",
+                    dev_loc(cx, dev, block * bs, &da, 0),
+                    dst,
+                    PAGE_SIZE,
+                ),
                 Err(_) => return VmFault::SigBus,
             }
         }
@@ -392,7 +496,10 @@ async fn dax_cow(cx: &Cx, vma: &Vma, pgoff: u64, bh: &BufferHead, had_page: bool
     }
     if had_page {
         cx.unlock(LockName::PageLock { ino, index: pgoff }).await;
-        return VmFault::Cow { pfn: cow, i_mmap_held: false };
+        return VmFault::Cow {
+            pfn: cow,
+            i_mmap_held: false,
+        };
     }
     // "The fault handler has no page to lock, so it holds i_mmap_lock for read to protect
     // against truncate": do_cow_fault releases it after installing the PTE.
@@ -402,7 +509,10 @@ async fn dax_cow(cx: &Cx, vma: &Vma, pgoff: u64, bh: &BufferHead, had_page: bool
         cx.with(|k| k.mem.free_ram(cow));
         return VmFault::SigBus;
     }
-    VmFault::Cow { pfn: cow, i_mmap_held: true }
+    VmFault::Cow {
+        pfn: cow,
+        i_mmap_held: true,
+    }
 }
 
 /// `dax_insert_mapping`: map the block's pfn into the process with `vm_insert_mixed`.
@@ -419,13 +529,23 @@ async fn dax_insert_mapping(cx: &Cx, vma: &Vma, addr: u64, bh: &BufferHead) -> K
                 }
                 let block = bh.block.ok_or(Errno::EIO)?;
                 let (dev, bs) = bdev_of(cx, ino)?;
-                let da = dax_get_addr(cx, ino, block, PAGE_SIZE).await.map_err(|_| Errno::EIO)?;
+                let da = dax_get_addr(cx, ino, block, PAGE_SIZE)
+                    .await
+                    .map_err(|_| Errno::EIO)?;
                 if da.length < PAGE_SIZE {
                     return Err(Errno::EIO);
                 }
                 if bh.unwritten || bh.new {
-                    access::zero(cx, "clear_page", dev_loc(cx, dev, block * bs, &da, 0), PAGE_SIZE);
+                    access::zero(
+                        cx,
+                        "clear_page",
+                        dev_loc(cx, dev, block * bs, &da, 0),
+                        PAGE_SIZE,
+                    );
                     cx.yield_now().await;
+                } else {
+                    // filemap_fault would have read this block into a page-cache page.
+                    cx.emit(EventKind::CopyAvoided { bytes: PAGE_SIZE });
                 }
                 memory::vm_insert_mixed(cx, vma, addr, da.pfn).await
             }
@@ -437,7 +557,11 @@ async fn dax_insert_mapping(cx: &Cx, vma: &Vma, addr: u64, bh: &BufferHead) -> K
     if bh.unwritten && r.is_ok() {
         // bh->b_end_io = ext4_end_io_unwritten
         let pg = vma.pgoff_of(addr);
-        cx.call("ext4_end_io_unwritten", fs::ext4::convert_unwritten(cx, ino, pg, pg)).await?;
+        cx.call(
+            "ext4_end_io_unwritten",
+            fs::ext4::convert_unwritten(cx, ino, pg, pg),
+        )
+        .await?;
     }
     r
 }

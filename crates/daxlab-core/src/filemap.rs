@@ -28,13 +28,22 @@ fn i_size(cx: &Cx, ino: u64) -> KResult<u64> {
 /// the page first (the caller uses that one).
 async fn add_page(cx: &Cx, ino: u64, index: u64) -> KResult<Option<Pfn>> {
     let pfn = cx.with(|k| k.mem.alloc_ram(FrameUse::PageCache { ino, index }))?;
-    cx.lock(LockName::PageLock { ino, index }, LockMode::Write).await;
+    cx.lock(LockName::PageLock { ino, index }, LockMode::Write)
+        .await;
     let added = cx.with(|k| {
         let i = k.inode_mut(ino)?;
         if i.mapping.pages.contains_key(&index) {
             return Ok::<_, Errno>(false);
         }
-        i.mapping.pages.insert(index, Page { pfn, uptodate: false, dirty: false, hole: false });
+        i.mapping.pages.insert(
+            index,
+            Page {
+                pfn,
+                uptodate: false,
+                dirty: false,
+                hole: false,
+            },
+        );
         Ok(true)
     })?;
     if !added {
@@ -42,21 +51,35 @@ async fn add_page(cx: &Cx, ino: u64, index: u64) -> KResult<Option<Pfn>> {
         cx.unlock(LockName::PageLock { ino, index }).await;
         return Ok(None);
     }
-    cx.emit(EventKind::PageCache { op: CacheOp::Add, ino, index, pfn });
+    cx.emit(EventKind::PageCache {
+        op: CacheOp::Add,
+        ino,
+        index,
+        pfn,
+    });
     Ok(Some(pfn))
 }
 
 /// `delete_from_page_cache` and free the frame.
 pub fn delete_from_page_cache(cx: &Cx, ino: u64, index: u64, pfn: Pfn) {
     let removed = cx.with(|k| {
-        let r = k.inode_mut(ino).ok().and_then(|i| i.mapping.pages.remove(&index)).is_some();
+        let r = k
+            .inode_mut(ino)
+            .ok()
+            .and_then(|i| i.mapping.pages.remove(&index))
+            .is_some();
         if r {
             k.mem.free_ram(pfn);
         }
         r
     });
     if removed {
-        cx.emit(EventKind::PageCache { op: CacheOp::Remove, ino, index, pfn });
+        cx.emit(EventKind::PageCache {
+            op: CacheOp::Remove,
+            ino,
+            index,
+            pfn,
+        });
     }
 }
 
@@ -73,14 +96,21 @@ async fn readpage(cx: &Cx, ino: u64, index: u64, pfn: Pfn) -> KResult<()> {
             let bh = if iblock * bs < size {
                 fs::get_block(cx, ino, iblock, Create::No).await?
             } else {
-                fs::BufferHead { block: None, new: false, unwritten: false }
+                fs::BufferHead {
+                    block: None,
+                    new: false,
+                    unwritten: false,
+                }
             };
             match bh.block {
                 Some(b) if bh.written() => submit_bio(cx, dev, b * bs, at, bs, false)?,
                 _ => access::zero(cx, "zero_user", at, bs),
             }
         }
-        cx.with(|k| k.inode_mut(ino).map(|i| i.mapping.pages.get_mut(&index).map(|p| p.uptodate = true)))?;
+        cx.with(|k| {
+            k.inode_mut(ino)
+                .map(|i| i.mapping.pages.get_mut(&index).map(|p| p.uptodate = true))
+        })?;
         Ok(())
     })
     .await
@@ -90,9 +120,18 @@ async fn readpage(cx: &Cx, ino: u64, index: u64, pfn: Pfn) -> KResult<()> {
 /// Returns the page, locked, and whether I/O was needed.
 async fn find_or_read_page(cx: &Cx, ino: u64, index: u64) -> KResult<(Pfn, bool)> {
     loop {
-        if let Some(p) = cx.with(|k| k.inode(ino).ok().and_then(|i| i.mapping.find_get_page(index))) {
-            cx.lock(LockName::PageLock { ino, index }, LockMode::Write).await;
-            let still = cx.with(|k| k.inode(ino).ok().and_then(|i| i.mapping.find_get_page(index)));
+        if let Some(p) = cx.with(|k| {
+            k.inode(ino)
+                .ok()
+                .and_then(|i| i.mapping.find_get_page(index))
+        }) {
+            cx.lock(LockName::PageLock { ino, index }, LockMode::Write)
+                .await;
+            let still = cx.with(|k| {
+                k.inode(ino)
+                    .ok()
+                    .and_then(|i| i.mapping.find_get_page(index))
+            });
             match still {
                 Some(s) if s.pfn == p.pfn && s.uptodate => return Ok((p.pfn, false)),
                 Some(s) if s.pfn == p.pfn => {
@@ -126,7 +165,14 @@ pub async fn do_generic_file_read(cx: &Cx, ino: u64, pos: u64, out: &mut [u8]) -
             cx.unlock(LockName::PageLock { ino, index }).await;
             let i = (p - pos) as usize;
             let src = access::page_cache(ino, index, pfn, off);
-            access::copy_to_user(cx, "copy_page_to_iter", src, USER_BUF + i as u64, &mut out[i..i + n as usize], crate::timing::ram_copy_ns(n));
+            access::copy_to_user(
+                cx,
+                "copy_page_to_iter",
+                src,
+                USER_BUF + i as u64,
+                &mut out[i..i + n as usize],
+                crate::timing::ram_copy_ns(n),
+            );
             p += n;
             cx.yield_now().await;
         }
@@ -149,10 +195,15 @@ pub async fn generic_perform_write(cx: &Cx, ino: u64, pos: u64, data: &[u8]) -> 
             let to = (from + (end - p)).min(PAGE_SIZE);
             let r: KResult<()> = async {
                 // ext2_write_begin → grab_cache_page_write_begin + block_write_begin
-                let existing = cx.with(|k| k.inode(ino).ok().and_then(|i| i.mapping.find_get_page(index)));
+                let existing = cx.with(|k| {
+                    k.inode(ino)
+                        .ok()
+                        .and_then(|i| i.mapping.find_get_page(index))
+                });
                 let pfn = match existing {
                     Some(pg) => {
-                        cx.lock(LockName::PageLock { ino, index }, LockMode::Write).await;
+                        cx.lock(LockName::PageLock { ino, index }, LockMode::Write)
+                            .await;
                         pg.pfn
                     }
                     None => match add_page(cx, ino, index).await? {
@@ -160,7 +211,12 @@ pub async fn generic_perform_write(cx: &Cx, ino: u64, pos: u64, data: &[u8]) -> 
                         None => return Err(Errno::EAGAIN),
                     },
                 };
-                let uptodate = cx.with(|k| k.inode(ino).ok().and_then(|i| i.mapping.find_get_page(index)).is_some_and(|p| p.uptodate));
+                let uptodate = cx.with(|k| {
+                    k.inode(ino)
+                        .ok()
+                        .and_then(|i| i.mapping.find_get_page(index))
+                        .is_some_and(|p| p.uptodate)
+                });
                 let size = i_size(cx, ino)?;
                 for j in 0..per {
                     let (bstart, bend) = (j * bs, j * bs + bs);
@@ -168,7 +224,13 @@ pub async fn generic_perform_write(cx: &Cx, ino: u64, pos: u64, data: &[u8]) -> 
                     let covered = from <= bstart && bend <= to;
                     let touched = from < bend && bstart < to;
                     let at = access::page_cache(ino, index, pfn, bstart);
-                    let bh = fs::get_block(cx, ino, iblock, if touched { Create::Yes } else { Create::No }).await?;
+                    let bh = fs::get_block(
+                        cx,
+                        ino,
+                        iblock,
+                        if touched { Create::Yes } else { Create::No },
+                    )
+                    .await?;
                     if uptodate || covered {
                         continue;
                     }
@@ -179,17 +241,31 @@ pub async fn generic_perform_write(cx: &Cx, ino: u64, pos: u64, data: &[u8]) -> 
                                 access::zero(cx, "zero_user_segments", at.clone(), from - bstart);
                             }
                             if to < bend {
-                                access::zero(cx, "zero_user_segments", access::page_cache(ino, index, pfn, to), bend - to);
+                                access::zero(
+                                    cx,
+                                    "zero_user_segments",
+                                    access::page_cache(ino, index, pfn, to),
+                                    bend - to,
+                                );
                             }
                         }
-                        Some(b) if iblock * bs < size => submit_bio(cx, dev, b * bs, at, bs, false)?,
+                        Some(b) if iblock * bs < size => {
+                            submit_bio(cx, dev, b * bs, at, bs, false)?
+                        }
                         _ => access::zero(cx, "zero_user_segments", at, bs),
                     }
                 }
                 let i = (p - pos) as usize;
                 let n = to - from;
                 let dst = access::page_cache(ino, index, pfn, from);
-                access::copy_from_user(cx, "iov_iter_copy_from_user_atomic", USER_BUF + i as u64, &data[i..i + n as usize], dst, crate::timing::ram_copy_ns(n));
+                access::copy_from_user(
+                    cx,
+                    "iov_iter_copy_from_user_atomic",
+                    USER_BUF + i as u64,
+                    &data[i..i + n as usize],
+                    dst,
+                    crate::timing::ram_copy_ns(n),
+                );
                 // generic_write_end: uptodate, dirty, i_size.
                 let newly_dirty = cx.with(|k| {
                     let i = k.inode_mut(ino)?;
@@ -200,7 +276,12 @@ pub async fn generic_perform_write(cx: &Cx, ino: u64, pos: u64, data: &[u8]) -> 
                     Ok::<_, Errno>(!was)
                 })?;
                 if newly_dirty {
-                    cx.emit(EventKind::PageCache { op: CacheOp::Dirty, ino, index, pfn });
+                    cx.emit(EventKind::PageCache {
+                        op: CacheOp::Dirty,
+                        ino,
+                        index,
+                        pfn,
+                    });
                 }
                 let new_end = index * PAGE_SIZE + to;
                 if new_end > size {
@@ -229,7 +310,11 @@ async fn writepage(cx: &Cx, ino: u64, index: u64) -> KResult<()> {
         let lock = LockName::PageLock { ino, index };
         cx.lock(lock, LockMode::Write).await;
         let r = async {
-            let Some(pg) = cx.with(|k| k.inode(ino).ok().and_then(|i| i.mapping.find_get_page(index))) else {
+            let Some(pg) = cx.with(|k| {
+                k.inode(ino)
+                    .ok()
+                    .and_then(|i| i.mapping.find_get_page(index))
+            }) else {
                 return Ok(()); // truncated meanwhile
             };
             if !pg.dirty {
@@ -245,10 +330,25 @@ async fn writepage(cx: &Cx, ino: u64, index: u64) -> KResult<()> {
                 }
                 let bh = fs::get_block(cx, ino, iblock, Create::Yes).await?;
                 let b = bh.block.ok_or(Errno::EIO)?;
-                submit_bio(cx, dev, b * bs, access::page_cache(ino, index, pg.pfn, j * bs), bs, true)?;
+                submit_bio(
+                    cx,
+                    dev,
+                    b * bs,
+                    access::page_cache(ino, index, pg.pfn, j * bs),
+                    bs,
+                    true,
+                )?;
             }
-            cx.with(|k| k.inode_mut(ino).map(|i| i.mapping.pages.get_mut(&index).map(|p| p.dirty = false)))?;
-            cx.emit(EventKind::PageCache { op: CacheOp::Clean, ino, index, pfn: pg.pfn });
+            cx.with(|k| {
+                k.inode_mut(ino)
+                    .map(|i| i.mapping.pages.get_mut(&index).map(|p| p.dirty = false))
+            })?;
+            cx.emit(EventKind::PageCache {
+                op: CacheOp::Clean,
+                ino,
+                index,
+                pfn: pg.pfn,
+            });
             Ok(())
         }
         .await;
@@ -275,16 +375,28 @@ pub async fn write_and_wait_range(cx: &Cx, ino: u64, first: u64, last: u64) -> K
 
 /// `invalidate_inode_pages2_range`: unmap and drop cached pages (for DAX: the hole pages) in
 /// `[first, last]` before a direct write, so the write is visible through mmap.
-pub async fn invalidate_inode_pages2_range(cx: &Cx, ino: u64, first: u64, last: u64) -> KResult<()> {
+pub async fn invalidate_inode_pages2_range(
+    cx: &Cx,
+    ino: u64,
+    first: u64,
+    last: u64,
+) -> KResult<()> {
     let pages: Vec<(u64, Pfn)> = cx.with(|k| {
-        k.inode(ino).map(|i| i.mapping.pages.range(first..=last).map(|(x, p)| (*x, p.pfn)).collect())
+        k.inode(ino).map(|i| {
+            i.mapping
+                .pages
+                .range(first..=last)
+                .map(|(x, p)| (*x, p.pfn))
+                .collect()
+        })
     })?;
     if pages.is_empty() {
         return Ok(());
     }
     cx.call("invalidate_inode_pages2_range", async {
         for (index, pfn) in pages {
-            cx.lock(LockName::PageLock { ino, index }, LockMode::Write).await;
+            cx.lock(LockName::PageLock { ino, index }, LockMode::Write)
+                .await;
             memory::unmap_mapping_range(cx, ino, index, Some(1), false).await;
             delete_from_page_cache(cx, ino, index, pfn);
             cx.unlock(LockName::PageLock { ino, index }).await;
@@ -300,23 +412,39 @@ pub async fn truncate_inode_pages(cx: &Cx, ino: u64, from: u64) -> KResult<()> {
     cx.call("truncate_inode_pages", async {
         let first_whole = from.div_ceil(PAGE_SIZE);
         let pages: Vec<(u64, Pfn)> = cx.with(|k| {
-            k.inode(ino).map(|i| i.mapping.pages.range(first_whole..).map(|(x, p)| (*x, p.pfn)).collect())
+            k.inode(ino).map(|i| {
+                i.mapping
+                    .pages
+                    .range(first_whole..)
+                    .map(|(x, p)| (*x, p.pfn))
+                    .collect()
+            })
         })?;
         for (index, pfn) in pages {
-            cx.lock(LockName::PageLock { ino, index }, LockMode::Write).await;
+            cx.lock(LockName::PageLock { ino, index }, LockMode::Write)
+                .await;
             delete_from_page_cache(cx, ino, index, pfn);
             cx.unlock(LockName::PageLock { ino, index }).await;
         }
         if from % PAGE_SIZE != 0 {
             let index = from / PAGE_SIZE;
-            if let Some(p) = cx.with(|k| k.inode(ino).ok().and_then(|i| i.mapping.find_get_page(index))) {
+            if let Some(p) = cx.with(|k| {
+                k.inode(ino)
+                    .ok()
+                    .and_then(|i| i.mapping.find_get_page(index))
+            }) {
                 let off = from % PAGE_SIZE;
                 let space = if p.hole {
                     crate::event::Space::HolePage { ino, index }
                 } else {
                     crate::event::Space::PageCache { ino, index }
                 };
-                access::zero(cx, "zero_user_segment", access::kernel(space, p.pfn, off), PAGE_SIZE - off);
+                access::zero(
+                    cx,
+                    "zero_user_segment",
+                    access::kernel(space, p.pfn, off),
+                    PAGE_SIZE - off,
+                );
             }
         }
         Ok(())
@@ -341,9 +469,22 @@ pub async fn block_truncate_page(cx: &Cx, ino: u64, from: u64) -> KResult<()> {
         let (pfn, _) = find_or_read_page(cx, ino, index).await?;
         let poff = from % PAGE_SIZE;
         let len = bs - off;
-        access::zero(cx, "zero_user", access::page_cache(ino, index, pfn, poff), len);
-        cx.with(|k| k.inode_mut(ino).map(|i| i.mapping.pages.get_mut(&index).map(|p| p.dirty = true)))?;
-        cx.emit(EventKind::PageCache { op: CacheOp::Dirty, ino, index, pfn });
+        access::zero(
+            cx,
+            "zero_user",
+            access::page_cache(ino, index, pfn, poff),
+            len,
+        );
+        cx.with(|k| {
+            k.inode_mut(ino)
+                .map(|i| i.mapping.pages.get_mut(&index).map(|p| p.dirty = true))
+        })?;
+        cx.emit(EventKind::PageCache {
+            op: CacheOp::Dirty,
+            ino,
+            index,
+            pfn,
+        });
         cx.unlock(LockName::PageLock { ino, index }).await;
         Ok(())
     })
@@ -355,7 +496,13 @@ pub async fn filemap_fault(cx: &Cx, vma: &Vma, addr: u64) -> (VmFault, bool) {
     cx.call("filemap_fault", async {
         let ino = vma.ino;
         let pgoff = vma.pgoff_of(addr);
-        let pages = |cx: &Cx| cx.with(|k| k.inode(ino).map(|i| i.size.div_ceil(PAGE_SIZE)).unwrap_or(0));
+        let pages = |cx: &Cx| {
+            cx.with(|k| {
+                k.inode(ino)
+                    .map(|i| i.size.div_ceil(PAGE_SIZE))
+                    .unwrap_or(0)
+            })
+        };
         if pgoff >= pages(cx) {
             return (VmFault::SigBus, false);
         }
@@ -384,7 +531,12 @@ pub async fn page_mkwrite(cx: &Cx, ino: u64, index: u64) {
             Some((pg.pfn, was))
         });
         if let Some((pfn, false)) = pg {
-            cx.emit(EventKind::PageCache { op: CacheOp::Dirty, ino, index, pfn });
+            cx.emit(EventKind::PageCache {
+                op: CacheOp::Dirty,
+                ino,
+                index,
+                pfn,
+            });
         }
     })
     .await

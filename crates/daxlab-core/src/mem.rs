@@ -207,8 +207,9 @@ impl PhysMem {
         {
             let d = self.frame_mut(dst);
             match &taken {
-                Some(s) => d.data[dst_off..dst_off + len]
-                    .copy_from_slice(&s.data[src_off..src_off + len]),
+                Some(s) => {
+                    d.data[dst_off..dst_off + len].copy_from_slice(&s.data[src_off..src_off + len])
+                }
                 None => d.data[dst_off..dst_off + len].fill(0),
             }
         }

@@ -81,7 +81,16 @@ pub async fn vm_insert_mixed(cx: &Cx, vma: &Vma, addr: u64, pfn: Pfn) -> KResult
         if cx.with(|k| k.mm.ptes.contains_key(&page_of(addr))) {
             return Err(Errno::EBUSY); // already populated by a concurrent fault
         }
-        install_pte(cx, addr, Pte { pfn, writable: false, special: true, anon: false });
+        install_pte(
+            cx,
+            addr,
+            Pte {
+                pfn,
+                writable: false,
+                special: true,
+                anon: false,
+            },
+        );
         Ok(())
     })
     .await
@@ -89,7 +98,13 @@ pub async fn vm_insert_mixed(cx: &Cx, vma: &Vma, addr: u64, pfn: Pfn) -> KResult
 
 /// `unmap_mapping_range(mapping, holebegin, holelen, even_cows)` for `npages` pages from file
 /// page `first` (`None`: to the end). Takes `i_mmap_rwsem` for write.
-pub async fn unmap_mapping_range(cx: &Cx, ino: u64, first: u64, npages: Option<u64>, even_cows: bool) {
+pub async fn unmap_mapping_range(
+    cx: &Cx,
+    ino: u64,
+    first: u64,
+    npages: Option<u64>,
+    even_cows: bool,
+) {
     cx.call("unmap_mapping_range", async {
         let lock = LockName::IMmapRwsem { ino };
         cx.lock(lock, LockMode::Write).await;
@@ -113,7 +128,13 @@ pub async fn unmap_mapping_range(cx: &Cx, ino: u64, first: u64, npages: Option<u
             gone
         });
         for (a, p) in gone {
-            cx.emit(EventKind::Pte { op: PteOp::Remove, vaddr: a, pfn: p.pfn, writable: p.writable, special: p.special });
+            cx.emit(EventKind::Pte {
+                op: PteOp::Remove,
+                vaddr: a,
+                pfn: p.pfn,
+                writable: p.writable,
+                special: p.special,
+            });
         }
         cx.unlock(lock).await;
     })
@@ -135,19 +156,47 @@ pub async fn handle_mm_fault(cx: &Cx, addr: u64, write: bool) -> Result<(), User
             (r, false, FaultKind::WriteProtect)
         }
         None if !write => {
-            let (r, m) = cx.call("do_read_fault", do_read_fault(cx, &vma, addr)).await;
-            (r, m, if vma.mixedmap { FaultKind::Dax } else { FaultKind::Filemap })
+            let (r, m) = cx
+                .call("do_read_fault", do_read_fault(cx, &vma, addr))
+                .await;
+            (
+                r,
+                m,
+                if vma.mixedmap {
+                    FaultKind::Dax
+                } else {
+                    FaultKind::Filemap
+                },
+            )
         }
         None if !vma.shared => {
             let (r, m) = cx.call("do_cow_fault", do_cow_fault(cx, &vma, addr)).await;
             (r, m, FaultKind::Cow)
         }
         None => {
-            let (r, m) = cx.call("do_shared_fault", do_shared_fault(cx, &vma, addr)).await;
-            (r, m, if vma.mixedmap { FaultKind::Dax } else { FaultKind::Filemap })
+            let (r, m) = cx
+                .call("do_shared_fault", do_shared_fault(cx, &vma, addr))
+                .await;
+            (
+                r,
+                m,
+                if vma.mixedmap {
+                    FaultKind::Dax
+                } else {
+                    FaultKind::Filemap
+                },
+            )
         }
     };
-    cx.emit_ns(timing::FAULT_NS, EventKind::Fault { vaddr: addr, write, major, handler });
+    cx.emit_ns(
+        timing::FAULT_NS,
+        EventKind::Fault {
+            vaddr: addr,
+            write,
+            major,
+            handler,
+        },
+    );
     match r {
         VmFault::SigBus => Err(UserFault::Signal("SIGBUS")),
         VmFault::Oom => Err(UserFault::Oom),
@@ -173,7 +222,11 @@ impl crate::sched::ShowRet for VmFault {
 
 impl crate::sched::ShowRet for (VmFault, bool) {
     fn show(&self) -> Option<String> {
-        Some(format!("{}{}", self.0.name(), if self.1 { " | VM_FAULT_MAJOR" } else { "" }))
+        Some(format!(
+            "{}{}",
+            self.0.name(),
+            if self.1 { " | VM_FAULT_MAJOR" } else { "" }
+        ))
     }
 }
 
@@ -188,8 +241,21 @@ async fn vm_fault(cx: &Cx, vma: &Vma, addr: u64, write: bool, cow: bool) -> (VmF
 
 /// Map a locked page returned by `->fault` and unlock it (`do_set_pte` + `unlock_page`).
 async fn set_pte_unlock(cx: &Cx, vma: &Vma, addr: u64, pfn: Pfn, writable: bool) {
-    install_pte(cx, addr, Pte { pfn, writable, special: false, anon: false });
-    cx.unlock(LockName::PageLock { ino: vma.ino, index: vma.pgoff_of(addr) }).await;
+    install_pte(
+        cx,
+        addr,
+        Pte {
+            pfn,
+            writable,
+            special: false,
+            anon: false,
+        },
+    );
+    cx.unlock(LockName::PageLock {
+        ino: vma.ino,
+        index: vma.pgoff_of(addr),
+    })
+    .await;
 }
 
 async fn do_read_fault(cx: &Cx, vma: &Vma, addr: u64) -> (VmFault, bool) {
@@ -216,7 +282,16 @@ async fn do_cow_fault(cx: &Cx, vma: &Vma, addr: u64) -> (VmFault, bool) {
     if vma.mixedmap {
         let (r, major) = vm_fault(cx, vma, addr, true, true).await;
         if let VmFault::Cow { pfn, i_mmap_held } = r {
-            install_pte(cx, addr, Pte { pfn, writable: true, special: false, anon: true });
+            install_pte(
+                cx,
+                addr,
+                Pte {
+                    pfn,
+                    writable: true,
+                    special: false,
+                    anon: true,
+                },
+            );
             if i_mmap_held {
                 cx.unlock(LockName::IMmapRwsem { ino: vma.ino }).await;
             }
@@ -238,9 +313,28 @@ async fn do_cow_fault(cx: &Cx, vma: &Vma, addr: u64) -> (VmFault, bool) {
                 access::kernel(Space::Anon, new, 0),
                 PAGE_SIZE,
             );
-            cx.unlock(LockName::PageLock { ino: vma.ino, index }).await;
-            install_pte(cx, addr, Pte { pfn: new, writable: true, special: false, anon: true });
-            (VmFault::Cow { pfn: new, i_mmap_held: false }, major)
+            cx.unlock(LockName::PageLock {
+                ino: vma.ino,
+                index,
+            })
+            .await;
+            install_pte(
+                cx,
+                addr,
+                Pte {
+                    pfn: new,
+                    writable: true,
+                    special: false,
+                    anon: true,
+                },
+            );
+            (
+                VmFault::Cow {
+                    pfn: new,
+                    i_mmap_held: false,
+                },
+                major,
+            )
         }
         other => {
             cx.with(|k| k.mem.free_ram(new));
@@ -257,7 +351,13 @@ async fn do_wp_page(cx: &Cx, vma: &Vma, addr: u64, pte: Pte) -> VmFault {
                 p.writable = true;
             }
         });
-        cx.emit(EventKind::Pte { op: PteOp::MakeWritable, vaddr: page_of(addr), pfn, writable: true, special: pte.special });
+        cx.emit(EventKind::Pte {
+            op: PteOp::MakeWritable,
+            vaddr: page_of(addr),
+            pfn,
+            writable: true,
+            special: pte.special,
+        });
     };
     if pte.anon {
         make_writable(pte.pfn);
@@ -271,14 +371,39 @@ async fn do_wp_page(cx: &Cx, vma: &Vma, addr: u64, pte: Pte) -> VmFault {
             Err(_) => return VmFault::Oom,
         };
         let src = if pte.special {
-            crate::event::Loc { space: Space::User, vaddr: page_of(addr), pfn: Some(pte.pfn) }
+            crate::event::Loc {
+                space: Space::User,
+                vaddr: page_of(addr),
+                pfn: Some(pte.pfn),
+            }
         } else {
             access::page_cache(vma.ino, vma.pgoff_of(addr), pte.pfn, 0)
         };
-        access::copy_frames(cx, "wp_page_copy", src, access::kernel(Space::Anon, new, 0), PAGE_SIZE);
+        access::copy_frames(
+            cx,
+            "wp_page_copy",
+            src,
+            access::kernel(Space::Anon, new, 0),
+            PAGE_SIZE,
+        );
         cx.with(|k| k.mm.ptes.remove(&page_of(addr)));
-        cx.emit(EventKind::Pte { op: PteOp::Remove, vaddr: page_of(addr), pfn: pte.pfn, writable: false, special: pte.special });
-        install_pte(cx, addr, Pte { pfn: new, writable: true, special: false, anon: true });
+        cx.emit(EventKind::Pte {
+            op: PteOp::Remove,
+            vaddr: page_of(addr),
+            pfn: pte.pfn,
+            writable: false,
+            special: pte.special,
+        });
+        install_pte(
+            cx,
+            addr,
+            Pte {
+                pfn: new,
+                writable: true,
+                special: false,
+                anon: true,
+            },
+        );
         return VmFault::NoPage;
     }
     if pte.special {
@@ -304,7 +429,12 @@ async fn do_wp_page(cx: &Cx, vma: &Vma, addr: u64, pte: Pte) -> VmFault {
 
 /// A user load (`store == None`) or store through mapping addresses `[addr, addr+len)`, one
 /// page at a time, faulting as the MMU would. Returns the bytes loaded.
-pub async fn user_access(cx: &Cx, addr: u64, len: u64, store: Option<&[u8]>) -> Result<Vec<u8>, UserFault> {
+pub async fn user_access(
+    cx: &Cx,
+    addr: u64,
+    len: u64,
+    store: Option<&[u8]>,
+) -> Result<Vec<u8>, UserFault> {
     let mut out = vec![0u8; if store.is_some() { 0 } else { len as usize }];
     let mut done = 0u64;
     let write = store.is_some();
@@ -322,7 +452,12 @@ pub async fn user_access(cx: &Cx, addr: u64, len: u64, store: Option<&[u8]>) -> 
                         Some(data) => k.mem.write(p.pfn, off, &data[range]),
                         None => k.mem.read(p.pfn, off, &mut out[range]),
                     });
-                    cx.emit(EventKind::Access { vaddr: va, pfn: p.pfn, bytes: n, write });
+                    cx.emit(EventKind::Access {
+                        vaddr: va,
+                        pfn: p.pfn,
+                        bytes: n,
+                        write,
+                    });
                     break;
                 }
                 _ => {
@@ -331,7 +466,8 @@ pub async fn user_access(cx: &Cx, addr: u64, len: u64, store: Option<&[u8]>) -> 
                         // The model guarantees progress within a few faults; never spin.
                         return Err(UserFault::Signal("SIGBUS"));
                     }
-                    cx.call("handle_mm_fault", handle_mm_fault(cx, va, write)).await?;
+                    cx.call("handle_mm_fault", handle_mm_fault(cx, va, write))
+                        .await?;
                     // The access is retried after the fault returns; another thread may run.
                     cx.yield_now().await;
                 }
@@ -354,12 +490,18 @@ pub async fn get_user_pages(cx: &Cx, addr: u64, len: u64, write: bool) -> KResul
             let pte = match pte {
                 Some(p) if !write || p.writable => p,
                 _ => {
-                    handle_mm_fault(cx, a, write).await.map_err(|_| Errno::EFAULT)?;
-                    cx.with(|k| k.mm.ptes.get(&a).copied()).ok_or(Errno::EFAULT)?
+                    handle_mm_fault(cx, a, write)
+                        .await
+                        .map_err(|_| Errno::EFAULT)?;
+                    cx.with(|k| k.mm.ptes.get(&a).copied())
+                        .ok_or(Errno::EFAULT)?
                 }
             };
             if pte.special {
-                cx.emit(EventKind::Error { func: "follow_page_pte", errno: Errno::EFAULT });
+                cx.emit(EventKind::Error {
+                    func: "follow_page_pte",
+                    errno: Errno::EFAULT,
+                });
                 return Err(Errno::EFAULT);
             }
             pages.push(pte.pfn);

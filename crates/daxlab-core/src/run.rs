@@ -51,26 +51,48 @@ struct Outcome {
 
 impl Outcome {
     fn ok(value: Value) -> Self {
-        Outcome { errno: None, signal: None, value, bytes: None, number: None }
+        Outcome {
+            errno: None,
+            signal: None,
+            value,
+            bytes: None,
+            number: None,
+        }
     }
     fn num(n: u64) -> Self {
-        Outcome { number: Some(n), ..Outcome::ok(json!(n)) }
+        Outcome {
+            number: Some(n),
+            ..Outcome::ok(json!(n))
+        }
     }
     fn bytes(b: Vec<u8>) -> Self {
         let v = json!({ "len": b.len(), "hex": hex(&b) });
-        Outcome { number: Some(b.len() as u64), bytes: Some(b), ..Outcome::ok(v) }
+        Outcome {
+            number: Some(b.len() as u64),
+            bytes: Some(b),
+            ..Outcome::ok(v)
+        }
     }
     fn errno(e: Errno) -> Self {
-        Outcome { errno: Some(e), ..Outcome::ok(Value::Null) }
+        Outcome {
+            errno: Some(e),
+            ..Outcome::ok(Value::Null)
+        }
     }
     fn refused(r: Refusal) -> Self {
         let Refusal::Errno { errno, message } = r;
-        Outcome { errno: Some(errno), ..Outcome::ok(json!(message)) }
+        Outcome {
+            errno: Some(errno),
+            ..Outcome::ok(json!(message))
+        }
     }
     fn access(e: AccessError) -> Self {
         match e {
             AccessError::Errno(e) => Outcome::errno(e),
-            AccessError::Fault(UserFault::Signal(s)) => Outcome { signal: Some(s), ..Outcome::ok(Value::Null) },
+            AccessError::Fault(UserFault::Signal(s)) => Outcome {
+                signal: Some(s),
+                ..Outcome::ok(Value::Null)
+            },
             AccessError::Fault(UserFault::Oom) => Outcome::errno(Errno::ENOMEM),
         }
     }
@@ -97,13 +119,17 @@ async fn exec(cx: Cx, cmd: Command) -> Outcome {
             Ok(()) => Outcome::ok(Value::Null),
             Err(r) => Outcome::refused(r),
         },
-        Command::DirectAccess { dev, sector, size } => match vfs::direct_access(cx, &dev, sector, size).await {
-            Ok(d) => Outcome {
-                number: Some(d.length),
-                ..Outcome::ok(json!({ "pfn": d.pfn.0, "kaddr": format!("{:#x}", d.kaddr), "length": d.length }))
-            },
-            Err(e) => Outcome::errno(e),
-        },
+        Command::DirectAccess { dev, sector, size } => {
+            match vfs::direct_access(cx, &dev, sector, size).await {
+                Ok(d) => Outcome {
+                    number: Some(d.length),
+                    ..Outcome::ok(
+                        json!({ "pfn": d.pfn.0, "kaddr": format!("{:#x}", d.kaddr), "length": d.length, "avail": d.avail }),
+                    )
+                },
+                Err(e) => Outcome::errno(e),
+            }
+        }
         Command::Mkfs { kind, dev, bs } => match vfs::mkfs(cx, kind, &dev, bs) {
             Ok(()) => Outcome::ok(Value::Null),
             Err(r) => Outcome::refused(r),
@@ -121,35 +147,86 @@ async fn exec(cx: Cx, cmd: Command) -> Outcome {
             Ok(ino) => Outcome::ok(json!({ "ino": ino })),
             Err(e) => Outcome::errno(e),
         },
-        Command::Close { fd } => vfs::close(cx, &fd).map_or_else(Outcome::errno, |_| Outcome::ok(Value::Null)),
-        Command::Unlink { path } => vfs::unlink(cx, &path).await.map_or_else(Outcome::errno, |_| Outcome::ok(Value::Null)),
-        Command::Read { fd, off, len } => vfs::read(cx, &fd, off, len).await.map_or_else(Outcome::errno, Outcome::bytes),
-        Command::Write { fd, off, data } => vfs::write(cx, &fd, off, &data).await.map_or_else(Outcome::errno, Outcome::num),
-        Command::Truncate { fd, size } => vfs::truncate(cx, &fd, size).await.map_or_else(Outcome::errno, |_| Outcome::ok(Value::Null)),
-        Command::Fsync { fd } => vfs::fsync(cx, &fd).await.map_or_else(Outcome::errno, |_| Outcome::ok(Value::Null)),
-        Command::Blocks { fd } => match cx.with(|k| k.file(&fd).and_then(|f| k.inode(f.ino)).map(|i| (i.size, i.blocks.clone()))) {
-            Ok((size, blocks)) => {
-                let bs = cx.with(|k| k.files.get(&fd).and_then(|f| k.fs_of(f.ino).ok()).map_or(4096, |f| f.block_size));
-                let past: Vec<u64> = blocks.keys().copied().filter(|b| b * bs >= size).collect();
-                let list: Vec<Value> = blocks.iter().map(|(i, e)| json!({ "iblock": i, "block": e.block, "unwritten": e.unwritten })).collect();
-                Outcome { number: Some(blocks.len() as u64), ..Outcome::ok(json!({ "count": blocks.len(), "past_eof": past, "blocks": list })) }
+        Command::Close { fd } => {
+            vfs::close(cx, &fd).map_or_else(Outcome::errno, |_| Outcome::ok(Value::Null))
+        }
+        Command::Unlink { path } => vfs::unlink(cx, &path)
+            .await
+            .map_or_else(Outcome::errno, |_| Outcome::ok(Value::Null)),
+        Command::Read { fd, off, len } => vfs::read(cx, &fd, off, len)
+            .await
+            .map_or_else(Outcome::errno, Outcome::bytes),
+        Command::Write { fd, off, data } => vfs::write(cx, &fd, off, &data)
+            .await
+            .map_or_else(Outcome::errno, Outcome::num),
+        Command::Truncate { fd, size } => vfs::truncate(cx, &fd, size)
+            .await
+            .map_or_else(Outcome::errno, |_| Outcome::ok(Value::Null)),
+        Command::Fsync { fd } => vfs::fsync(cx, &fd)
+            .await
+            .map_or_else(Outcome::errno, |_| Outcome::ok(Value::Null)),
+        Command::Blocks { fd } => {
+            match cx.with(|k| {
+                k.file(&fd)
+                    .and_then(|f| k.inode(f.ino))
+                    .map(|i| (i.size, i.blocks.clone()))
+            }) {
+                Ok((size, blocks)) => {
+                    let bs = cx.with(|k| {
+                        k.files
+                            .get(&fd)
+                            .and_then(|f| k.fs_of(f.ino).ok())
+                            .map_or(4096, |f| f.block_size)
+                    });
+                    let past: Vec<u64> =
+                        blocks.keys().copied().filter(|b| b * bs >= size).collect();
+                    let list: Vec<Value> = blocks.iter().map(|(i, e)| json!({ "iblock": i, "block": e.block, "unwritten": e.unwritten })).collect();
+                    Outcome {
+                        number: Some(blocks.len() as u64),
+                        ..Outcome::ok(
+                            json!({ "count": blocks.len(), "past_eof": past, "blocks": list }),
+                        )
+                    }
+                }
+                Err(e) => Outcome::errno(e),
             }
+        }
+        Command::DropCaches => vfs::drop_caches(cx)
+            .await
+            .map_or_else(Outcome::errno, |_| Outcome::ok(Value::Null)),
+        Command::Mmap {
+            map,
+            fd,
+            off,
+            len,
+            shared,
+            writable,
+        } => match vfs::mmap(cx, &map, &fd, off, len, shared, writable).await {
+            Ok(a) => Outcome {
+                number: Some(a),
+                ..Outcome::ok(json!(format!("{a:#x}")))
+            },
             Err(e) => Outcome::errno(e),
         },
-        Command::DropCaches => vfs::drop_caches(cx).await.map_or_else(Outcome::errno, |_| Outcome::ok(Value::Null)),
-        Command::Mmap { map, fd, off, len, shared, writable } => match vfs::mmap(cx, &map, &fd, off, len, shared, writable).await {
-            Ok(a) => Outcome { number: Some(a), ..Outcome::ok(json!(format!("{a:#x}"))) },
-            Err(e) => Outcome::errno(e),
-        },
-        Command::Munmap { map } => vfs::munmap(cx, &map).await.map_or_else(Outcome::errno, |_| Outcome::ok(Value::Null)),
-        Command::Load { map, off, len } => vfs::load(cx, &map, off, len).await.map_or_else(Outcome::access, Outcome::bytes),
+        Command::Munmap { map } => vfs::munmap(cx, &map)
+            .await
+            .map_or_else(Outcome::errno, |_| Outcome::ok(Value::Null)),
+        Command::Load { map, off, len } => vfs::load(cx, &map, off, len)
+            .await
+            .map_or_else(Outcome::access, Outcome::bytes),
         Command::Store { map, off, data } => match vfs::store(cx, &map, off, &data).await {
             Ok(()) => Outcome::num(data.len() as u64),
             Err(e) => Outcome::access(e),
         },
-        Command::OdirectFromMap { fd, off, map, moff, len } => {
-            vfs::odirect_from_map(cx, &fd, off, &map, moff, len).await.map_or_else(Outcome::errno, Outcome::num)
-        }
+        Command::OdirectFromMap {
+            fd,
+            off,
+            map,
+            moff,
+            len,
+        } => vfs::odirect_from_map(cx, &fd, off, &map, moff, len)
+            .await
+            .map_or_else(Outcome::errno, Outcome::num),
         Command::Expect { .. } | Command::ExpectCounter { .. } => {
             Outcome::ok(json!("expect is evaluated by the runner"))
         }
@@ -201,7 +278,11 @@ async fn run_stmt(cx: Cx, stmt: Stmt, thread: Option<String>) -> CmdResult {
         Command::Expect { cmd, want } => {
             let o = exec(cx, (**cmd).clone()).await;
             let pass = check(&o, want);
-            record(pass, &o, json!({ "expected": describe_want(want), "actual": describe(&o), "passed": pass }))
+            record(
+                pass,
+                &o,
+                json!({ "expected": describe_want(want), "actual": describe(&o), "passed": pass }),
+            )
         }
         Command::ExpectCounter { name, mount, want } => {
             let (total, by) = cx.with(|k| counters(k));
@@ -209,10 +290,16 @@ async fn run_stmt(cx: Cx, stmt: Stmt, thread: Option<String>) -> CmdResult {
                 Some(m) => by.get(m).copied(),
                 None => Some(total),
             };
-            let actual = c.and_then(|c| serde_json::to_value(c).ok()).and_then(|v| v.get(name).and_then(Value::as_u64));
+            let actual = c
+                .and_then(|c| serde_json::to_value(c).ok())
+                .and_then(|v| v.get(name).and_then(Value::as_u64));
             let pass = actual == Some(*want);
             let o = Outcome::ok(Value::Null);
-            record(pass, &o, json!({ "expected": want, "actual": actual, "passed": pass }))
+            record(
+                pass,
+                &o,
+                json!({ "expected": want, "actual": actual, "passed": pass }),
+            )
         }
         cmd => {
             let o = exec(cx, cmd.clone()).await;
@@ -227,7 +314,9 @@ pub fn counters(k: &crate::kernel::Kernel) -> (Counters, BTreeMap<String, Counte
     let mut by: BTreeMap<String, Counters> = BTreeMap::new();
     for e in &k.events {
         if let Some(m) = e.mount {
-            by.entry(k.mounts[m as usize].path.clone()).or_default().apply(e);
+            by.entry(k.mounts[m as usize].path.clone())
+                .or_default()
+                .apply(e);
         }
     }
     (total, by)
@@ -253,7 +342,9 @@ pub struct Report {
 impl Report {
     /// The JSON text (compact, one object; the same scenario gives the same bytes).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"ok\":false,\"error\":{{\"line\":0,\"col\":0,\"message\":\"{e}\"}}}}"))
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            format!("{{\"ok\":false,\"error\":{{\"line\":0,\"col\":0,\"message\":\"{e}\"}}}}")
+        })
     }
 }
 
@@ -286,7 +377,14 @@ impl Run {
                 v
             })
             .collect();
-        Report { ok: self.ok, error: None, results: self.results.clone(), events, counters, counters_by_mount }
+        Report {
+            ok: self.ok,
+            error: None,
+            results: self.results.clone(),
+            events,
+            counters,
+            counters_by_mount,
+        }
     }
 }
 
@@ -341,7 +439,10 @@ impl Runner {
                 None => {
                     for t in std::mem::take(&mut self.pending) {
                         let name = self.sim.thread_name(t).unwrap_or("main").to_string();
-                        self.note(t, format!("deadlock: thread {name} waits forever and is stopped"));
+                        self.note(
+                            t,
+                            format!("deadlock: thread {name} waits forever and is stopped"),
+                        );
                         self.sim.kill(t);
                     }
                     return;
@@ -357,14 +458,20 @@ impl Runner {
             }
             let t = self.names[name];
             if !self.sim.alive(t) {
-                self.note(t, format!("schedule: thread {name} has finished; step skipped"));
+                self.note(
+                    t,
+                    format!("schedule: thread {name} has finished; step skipped"),
+                );
             } else if !self.sim.runnable(t) {
                 let what = match self.sim.blocked_on(t) {
                     Some(crate::kernel::Blocker::Lock(l, _)) => l.to_string(),
                     Some(crate::kernel::Blocker::DioCount(i)) => format!("i_dio_count(ino {i})"),
                     None => "nothing".into(),
                 };
-                self.note(t, format!("schedule: thread {name} is waiting for {what}; step skipped"));
+                self.note(
+                    t,
+                    format!("schedule: thread {name} is waiting for {what}; step skipped"),
+                );
             } else {
                 self.sim.step(t);
             }
@@ -386,7 +493,11 @@ pub fn run(s: &Scenario, stop_at: Option<u32>) -> Result<Run, ParseError> {
                             Some(d) => format!("unknown thread \"{n}\"; did you mean \"{d}\"?"),
                             None => format!("unknown thread \"{n}\": declare it with thread {n} {{ ... }} before the schedule"),
                         };
-                        return Err(ParseError { line: *line, col: *col, message: m });
+                        return Err(ParseError {
+                            line: *line,
+                            col: *col,
+                            message: m,
+                        });
                     }
                 }
             }
@@ -416,7 +527,10 @@ pub fn run(s: &Scenario, stop_at: Option<u32>) -> Result<Run, ParseError> {
                 });
                 while r.sim.alive(ThreadId(0)) && !r.stopped() {
                     if !r.sim.step(ThreadId(0)) {
-                        r.note(ThreadId(0), "deadlock: the main thread waits forever and is stopped".into());
+                        r.note(
+                            ThreadId(0),
+                            "deadlock: the main thread waits forever and is stopped".into(),
+                        );
                         r.sim.kill(ThreadId(0));
                     }
                 }
@@ -444,13 +558,26 @@ pub fn run(s: &Scenario, stop_at: Option<u32>) -> Result<Run, ParseError> {
     }
     r.finish_threads();
     let results = r.results.borrow().clone();
-    let abandoned = r.sim.kernel().events.iter().any(|e| matches!(&e.kind, EventKind::Schedule { text } if text.starts_with("deadlock")));
+    let abandoned =
+        r.sim.kernel().events.iter().any(
+            |e| matches!(&e.kind, EventKind::Schedule { text } if text.starts_with("deadlock")),
+        );
     let ok = results.iter().all(|c| c.ok || !is_expect(s, c.line)) && !abandoned;
-    Ok(Run { sim: r.sim, results, ok })
+    Ok(Run {
+        sim: r.sim,
+        results,
+        ok,
+    })
 }
 
 fn is_expect(s: &Scenario, line: u32) -> bool {
-    let is = |st: &Stmt| st.line == line && matches!(st.cmd, Command::Expect { .. } | Command::ExpectCounter { .. });
+    let is = |st: &Stmt| {
+        st.line == line
+            && matches!(
+                st.cmd,
+                Command::Expect { .. } | Command::ExpectCounter { .. }
+            )
+    };
     s.items.iter().any(|it| match it {
         Item::Stmt(st) => is(st),
         Item::Thread { body, .. } => body.iter().any(is),

@@ -32,19 +32,31 @@ pub enum Command {
     /// `arch NAME`.
     Arch(Arch),
     /// `device NAME KIND size=SIZE`.
-    Device { name: String, kind: DeviceKind, size: u64 },
+    Device {
+        name: String,
+        kind: DeviceKind,
+        size: u64,
+    },
     /// `direct_access NAME sector=N size=SIZE`.
     DirectAccess { dev: String, sector: u64, size: i64 },
     /// `mkfs ext2|ext4 /dev/NAME [bs=SIZE]`.
     Mkfs { kind: FsKind, dev: String, bs: u64 },
     /// `mount /dev/NAME /PATH [-o OPTIONS]`.
-    Mount { dev: String, path: String, opts: String },
+    Mount {
+        dev: String,
+        path: String,
+        opts: String,
+    },
     /// `umount /PATH`.
     Umount { path: String },
     /// `cat /proc/mounts`.
     ProcMounts,
     /// `open FD /PATH [create] [trunc] [direct] [rdonly]`.
-    Open { fd: String, path: String, flags: OpenFlags },
+    Open {
+        fd: String,
+        path: String,
+        flags: OpenFlags,
+    },
     /// `close FD`.
     Close { fd: String },
     /// `unlink /PATH`.
@@ -62,7 +74,14 @@ pub enum Command {
     /// `drop_caches`.
     DropCaches,
     /// `mmap MAP FD OFFSET LEN shared|private r|rw`.
-    Mmap { map: String, fd: String, off: u64, len: u64, shared: bool, writable: bool },
+    Mmap {
+        map: String,
+        fd: String,
+        off: u64,
+        len: u64,
+        shared: bool,
+        writable: bool,
+    },
     /// `munmap MAP`.
     Munmap { map: String },
     /// `load MAP OFFSET LEN`.
@@ -70,11 +89,21 @@ pub enum Command {
     /// `store MAP OFFSET DATA`.
     Store { map: String, off: u64, data: Data },
     /// `odirect_from_map FD OFFSET MAP MAP_OFFSET LEN`.
-    OdirectFromMap { fd: String, off: u64, map: String, moff: u64, len: u64 },
+    OdirectFromMap {
+        fd: String,
+        off: u64,
+        map: String,
+        moff: u64,
+        len: u64,
+    },
     /// `expect COMMAND == RESULT`.
     Expect { cmd: Box<Command>, want: Expected },
     /// `expect counter NAME [/PATH] == N`.
-    ExpectCounter { name: String, mount: Option<String>, want: u64 },
+    ExpectCounter {
+        name: String,
+        mount: Option<String>,
+        want: u64,
+    },
 }
 
 /// What an `expect` compares a result with.
@@ -135,14 +164,44 @@ pub struct Scenario {
 
 /// Every command word, for completion and suggestions.
 pub const COMMANDS: [&str; 27] = [
-    "kernel", "arch", "device", "direct_access", "mkfs", "mount", "umount", "cat", "open", "close",
-    "unlink", "read", "write", "truncate", "fsync", "blocks", "drop_caches", "mmap", "munmap", "load",
-    "store", "odirect_from_map", "thread", "schedule", "expect", "sendfile", "splice",
+    "kernel",
+    "arch",
+    "device",
+    "direct_access",
+    "mkfs",
+    "mount",
+    "umount",
+    "cat",
+    "open",
+    "close",
+    "unlink",
+    "read",
+    "write",
+    "truncate",
+    "fsync",
+    "blocks",
+    "drop_caches",
+    "mmap",
+    "munmap",
+    "load",
+    "store",
+    "odirect_from_map",
+    "thread",
+    "schedule",
+    "expect",
+    "sendfile",
+    "splice",
 ];
 
 /// Counter names `expect counter` accepts.
 pub const COUNTERS: [&str; 7] = [
-    "copies", "bytes_copied", "copies_avoided", "pagecache_pages", "faults_minor", "faults_major", "sim_ns",
+    "copies",
+    "bytes_copied",
+    "copies_avoided",
+    "pagecache_pages",
+    "faults_minor",
+    "faults_major",
+    "sim_ns",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -158,7 +217,11 @@ struct Token {
 }
 
 fn err(line: u32, col: u32, message: impl Into<String>) -> ParseError {
-    ParseError { line, col, message: message.into() }
+    ParseError {
+        line,
+        col,
+        message: message.into(),
+    }
 }
 
 /// Levenshtein distance, for "did you mean".
@@ -168,7 +231,11 @@ fn distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
         }
         prev = cur;
     }
@@ -207,7 +274,10 @@ fn tokenize(line: u32, text: &str) -> Result<(Vec<Token>, String), ParseError> {
             continue;
         }
         if c == '#' {
-            return Ok((out, chars[..i].iter().collect::<String>().trim().to_string()));
+            return Ok((
+                out,
+                chars[..i].iter().collect::<String>().trim().to_string(),
+            ));
         }
         let col = i as u32 + 1;
         if c == '"' {
@@ -229,13 +299,26 @@ fn tokenize(line: u32, text: &str) -> Result<(Vec<Token>, String), ParseError> {
                             Some('"') => bytes.push(b'"'),
                             Some('x') => {
                                 let hex: String = chars.iter().skip(i + 1).take(2).collect();
-                                let v = u8::from_str_radix(&hex, 16).ok().filter(|_| hex.len() == 2).ok_or_else(|| {
-                                    err(line, ecol, "bad escape: expected \\x followed by two hex digits")
-                                })?;
+                                let v = u8::from_str_radix(&hex, 16)
+                                    .ok()
+                                    .filter(|_| hex.len() == 2)
+                                    .ok_or_else(|| {
+                                        err(
+                                            line,
+                                            ecol,
+                                            "bad escape: expected \\x followed by two hex digits",
+                                        )
+                                    })?;
                                 bytes.push(v);
                                 i += 2;
                             }
-                            _ => return Err(err(line, ecol, "bad escape: expected \\n, \\t, \\\\, \\\" or \\xNN")),
+                            _ => {
+                                return Err(err(
+                                    line,
+                                    ecol,
+                                    "bad escape: expected \\n, \\t, \\\\, \\\" or \\xNN",
+                                ))
+                            }
                         }
                         i += 1;
                     }
@@ -245,14 +328,20 @@ fn tokenize(line: u32, text: &str) -> Result<(Vec<Token>, String), ParseError> {
                     }
                 }
             }
-            out.push(Token { tok: Tok::Str(bytes), col });
+            out.push(Token {
+                tok: Tok::Str(bytes),
+                col,
+            });
             continue;
         }
         let start = i;
         while i < chars.len() && !chars[i].is_whitespace() && chars[i] != '"' && chars[i] != '#' {
             i += 1;
         }
-        out.push(Token { tok: Tok::Word(chars[start..i].iter().collect()), col });
+        out.push(Token {
+            tok: Tok::Word(chars[start..i].iter().collect()),
+            col,
+        });
     }
     Ok((out, text.trim().to_string()))
 }
@@ -294,13 +383,17 @@ impl<'a> Line<'a> {
     }
     fn peek_word(&self) -> Option<&'a str> {
         match self.toks.get(self.pos) {
-            Some(Token { tok: Tok::Word(w), .. }) => Some(w.as_str()),
+            Some(Token {
+                tok: Tok::Word(w), ..
+            }) => Some(w.as_str()),
             _ => None,
         }
     }
     fn word(&mut self, what: &str) -> Result<&'a str, ParseError> {
         match self.toks.get(self.pos) {
-            Some(Token { tok: Tok::Word(w), .. }) => {
+            Some(Token {
+                tok: Tok::Word(w), ..
+            }) => {
                 self.pos += 1;
                 Ok(w.as_str())
             }
@@ -312,9 +405,14 @@ impl<'a> Line<'a> {
         let col = self.col();
         let w = self.word(what)?;
         let ok = w.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-            && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && w.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !ok {
-            return Err(err(self.line, col, format!("expected {what} (a name like [a-z][a-z0-9_]*), found \"{w}\"")));
+            return Err(err(
+                self.line,
+                col,
+                format!("expected {what} (a name like [a-z][a-z0-9_]*), found \"{w}\""),
+            ));
         }
         Ok(w.to_string())
     }
@@ -322,29 +420,59 @@ impl<'a> Line<'a> {
         let col = self.col();
         let w = self.word(what)?;
         if !w.starts_with('/') || w.len() < 2 || w.ends_with('/') || w.contains("//") {
-            return Err(err(self.line, col, format!("expected {what} (an absolute path like /mnt/dax), found \"{w}\"")));
+            return Err(err(
+                self.line,
+                col,
+                format!("expected {what} (an absolute path like /mnt/dax), found \"{w}\""),
+            ));
         }
         Ok(w.to_string())
     }
     fn dev(&mut self) -> Result<String, ParseError> {
         let col = self.col();
         let w = self.word("a device path /dev/NAME")?;
-        w.strip_prefix("/dev/").filter(|n| !n.is_empty()).map(str::to_string).ok_or_else(|| {
-            err(self.line, col, format!("expected a device path /dev/NAME, found \"{w}\""))
-        })
+        w.strip_prefix("/dev/")
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                err(
+                    self.line,
+                    col,
+                    format!("expected a device path /dev/NAME, found \"{w}\""),
+                )
+            })
     }
     fn size(&mut self, what: &str) -> Result<u64, ParseError> {
         let col = self.col();
         let w = self.word(what)?;
-        parse_size(w).ok_or_else(|| err(self.line, col, format!("expected {what} (like 4096, 0x1000, 4K, 1M), found \"{w}\"")))
+        parse_size(w).ok_or_else(|| {
+            err(
+                self.line,
+                col,
+                format!("expected {what} (like 4096, 0x1000, 4K, 1M), found \"{w}\""),
+            )
+        })
     }
     fn key(&mut self, key: &str, what: &str) -> Result<u64, ParseError> {
         let col = self.col();
         let w = self.word(&format!("{key}={what}"))?;
-        let v = w.strip_prefix(key).and_then(|r| r.strip_prefix('=')).ok_or_else(|| {
-            err(self.line, col, format!("expected {key}={what}, found \"{w}\""))
-        })?;
-        parse_size(v).ok_or_else(|| err(self.line, col + key.len() as u32 + 1, format!("expected {what} after {key}=, found \"{v}\"")))
+        let v = w
+            .strip_prefix(key)
+            .and_then(|r| r.strip_prefix('='))
+            .ok_or_else(|| {
+                err(
+                    self.line,
+                    col,
+                    format!("expected {key}={what}, found \"{w}\""),
+                )
+            })?;
+        parse_size(v).ok_or_else(|| {
+            err(
+                self.line,
+                col + key.len() as u32 + 1,
+                format!("expected {what} after {key}=, found \"{v}\""),
+            )
+        })
     }
     fn data(&mut self) -> Result<Data, ParseError> {
         let col = self.col();
@@ -358,7 +486,11 @@ impl<'a> Line<'a> {
                 let len_col = self.col();
                 let len = self.key("len", "SIZE")?;
                 if len > MAX_DATA {
-                    return Err(err(self.line, len_col, format!("data too large: at most {} MiB per command", MAX_DATA >> 20)));
+                    return Err(err(
+                        self.line,
+                        len_col,
+                        format!("data too large: at most {} MiB per command", MAX_DATA >> 20),
+                    ));
                 }
                 if let Some(v) = w.strip_prefix("fill=") {
                     let b = parse_size(v).filter(|b| *b <= 0xff).ok_or_else(|| {
@@ -367,10 +499,13 @@ impl<'a> Line<'a> {
                     Ok(vec![b as u8; len as usize])
                 } else {
                     let name = &w["pattern=".len()..];
-                    pattern(name, len).ok_or_else(|| unknown(self.line, col + 8, "pattern", name, &PATTERNS))
+                    pattern(name, len)
+                        .ok_or_else(|| unknown(self.line, col + 8, "pattern", name, &PATTERNS))
                 }
             }
-            _ => Err(self.err("expected data: a quoted string, fill=0xNN len=SIZE or pattern=NAME len=SIZE")),
+            _ => Err(self.err(
+                "expected data: a quoted string, fill=0xNN len=SIZE or pattern=NAME len=SIZE",
+            )),
         }
     }
     fn done(&self) -> Result<(), ParseError> {
@@ -401,7 +536,11 @@ fn command(l: &mut Line<'_>) -> Result<Command, ParseError> {
             let c = l.col();
             match l.word("an era: 4.0 or modern")? {
                 "4.0" => Command::Kernel,
-                "modern" => return Err(err(l.line, c, "kernel \"modern\" is not simulated yet; this version models Linux 4.0 only")),
+                "modern" => return Err(err(
+                    l.line,
+                    c,
+                    "kernel \"modern\" is not simulated yet; this version models Linux 4.0 only",
+                )),
                 w => return Err(unknown(l.line, c, "kernel era", w, &["4.0", "modern"])),
             }
         }
@@ -419,7 +558,11 @@ fn command(l: &mut Line<'_>) -> Result<Command, ParseError> {
             let c = l.col();
             let k = l.word("a device kind")?;
             let kinds: Vec<&str> = DeviceKind::ALL.iter().map(|(n, _)| *n).collect();
-            let kind = DeviceKind::ALL.iter().find(|(n, _)| *n == k).map(|(_, d)| *d).ok_or_else(|| unknown(l.line, c, "device kind", k, &kinds))?;
+            let kind = DeviceKind::ALL
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, d)| *d)
+                .ok_or_else(|| unknown(l.line, c, "device kind", k, &kinds))?;
             let size = l.key("size", "SIZE")?;
             Command::Device { name, kind, size }
         }
@@ -427,7 +570,11 @@ fn command(l: &mut Line<'_>) -> Result<Command, ParseError> {
             let dev = l.name("a device name")?;
             let sector = l.key("sector", "N")?;
             let size = l.key("size", "SIZE")?;
-            Command::DirectAccess { dev, sector, size: size.min(i64::MAX as u64) as i64 }
+            Command::DirectAccess {
+                dev,
+                sector,
+                size: size.min(i64::MAX as u64) as i64,
+            }
         }
         "mkfs" => {
             let c = l.col();
@@ -437,7 +584,11 @@ fn command(l: &mut Line<'_>) -> Result<Command, ParseError> {
                 w => return Err(unknown(l.line, c, "filesystem", w, &["ext2", "ext4"])),
             };
             let dev = l.dev()?;
-            let bs = if l.peek_word().is_some_and(|w| w.starts_with("bs=")) { l.key("bs", "SIZE")? } else { 4096 };
+            let bs = if l.peek_word().is_some_and(|w| w.starts_with("bs=")) {
+                l.key("bs", "SIZE")?
+            } else {
+                4096
+            };
             Command::Mkfs { kind, dev, bs }
         }
         "mount" => {
@@ -451,12 +602,20 @@ fn command(l: &mut Line<'_>) -> Result<Command, ParseError> {
             };
             Command::Mount { dev, path, opts }
         }
-        "umount" => Command::Umount { path: l.path("a mount point")? },
+        "umount" => Command::Umount {
+            path: l.path("a mount point")?,
+        },
         "cat" => {
             let c = l.col();
             match l.word("/proc/mounts")? {
                 "/proc/mounts" => Command::ProcMounts,
-                w => return Err(err(l.line, c, format!("only /proc/mounts can be shown, not \"{w}\""))),
+                w => {
+                    return Err(err(
+                        l.line,
+                        c,
+                        format!("only /proc/mounts can be shown, not \"{w}\""),
+                    ))
+                }
             }
         }
         "open" => {
@@ -473,19 +632,46 @@ fn command(l: &mut Line<'_>) -> Result<Command, ParseError> {
                     "trunc" => flags.trunc = true,
                     "direct" => flags.direct = true,
                     "rdonly" => flags.rdonly = true,
-                    _ => return Err(unknown(l.line, c, "open flag", w, &["create", "trunc", "direct", "rdonly"])),
+                    _ => {
+                        return Err(unknown(
+                            l.line,
+                            c,
+                            "open flag",
+                            w,
+                            &["create", "trunc", "direct", "rdonly"],
+                        ))
+                    }
                 }
                 l.pos += 1;
             }
             Command::Open { fd, path, flags }
         }
-        "close" => Command::Close { fd: l.name("a descriptor name")? },
-        "unlink" => Command::Unlink { path: l.path("a file path")? },
-        "read" => Command::Read { fd: l.name("a descriptor name")?, off: l.size("an offset")?, len: l.size("a length")? },
-        "write" => Command::Write { fd: l.name("a descriptor name")?, off: l.size("an offset")?, data: l.data()? },
-        "truncate" => Command::Truncate { fd: l.name("a descriptor name")?, size: l.size("a size")? },
-        "fsync" => Command::Fsync { fd: l.name("a descriptor name")? },
-        "blocks" => Command::Blocks { fd: l.name("a descriptor name")? },
+        "close" => Command::Close {
+            fd: l.name("a descriptor name")?,
+        },
+        "unlink" => Command::Unlink {
+            path: l.path("a file path")?,
+        },
+        "read" => Command::Read {
+            fd: l.name("a descriptor name")?,
+            off: l.size("an offset")?,
+            len: l.size("a length")?,
+        },
+        "write" => Command::Write {
+            fd: l.name("a descriptor name")?,
+            off: l.size("an offset")?,
+            data: l.data()?,
+        },
+        "truncate" => Command::Truncate {
+            fd: l.name("a descriptor name")?,
+            size: l.size("a size")?,
+        },
+        "fsync" => Command::Fsync {
+            fd: l.name("a descriptor name")?,
+        },
+        "blocks" => Command::Blocks {
+            fd: l.name("a descriptor name")?,
+        },
         "drop_caches" => Command::DropCaches,
         "mmap" => {
             let map = l.name("a mapping name")?;
@@ -496,7 +682,15 @@ fn command(l: &mut Line<'_>) -> Result<Command, ParseError> {
             let shared = match l.word("shared or private")? {
                 "shared" => true,
                 "private" => false,
-                w => return Err(unknown(l.line, c, "mapping type", w, &["shared", "private"])),
+                w => {
+                    return Err(unknown(
+                        l.line,
+                        c,
+                        "mapping type",
+                        w,
+                        &["shared", "private"],
+                    ))
+                }
             };
             let c = l.col();
             let writable = match l.word("r or rw")? {
@@ -504,11 +698,28 @@ fn command(l: &mut Line<'_>) -> Result<Command, ParseError> {
                 "rw" => true,
                 w => return Err(unknown(l.line, c, "protection", w, &["r", "rw"])),
             };
-            Command::Mmap { map, fd, off, len, shared, writable }
+            Command::Mmap {
+                map,
+                fd,
+                off,
+                len,
+                shared,
+                writable,
+            }
         }
-        "munmap" => Command::Munmap { map: l.name("a mapping name")? },
-        "load" => Command::Load { map: l.name("a mapping name")?, off: l.size("an offset")?, len: l.size("a length")? },
-        "store" => Command::Store { map: l.name("a mapping name")?, off: l.size("an offset")?, data: l.data()? },
+        "munmap" => Command::Munmap {
+            map: l.name("a mapping name")?,
+        },
+        "load" => Command::Load {
+            map: l.name("a mapping name")?,
+            off: l.size("an offset")?,
+            len: l.size("a length")?,
+        },
+        "store" => Command::Store {
+            map: l.name("a mapping name")?,
+            off: l.size("an offset")?,
+            data: l.data()?,
+        },
         "odirect_from_map" => Command::OdirectFromMap {
             fd: l.name("a descriptor name")?,
             off: l.size("an offset")?,
@@ -516,15 +727,32 @@ fn command(l: &mut Line<'_>) -> Result<Command, ParseError> {
             moff: l.size("a mapping offset")?,
             len: l.size("a length")?,
         },
-        "sendfile" | "splice" => {
-            return Err(err(l.line, col, format!("\"{word}\" belongs to the shortcomings lab and is not simulated in this version")))
-        }
+        "sendfile" | "splice" => return Err(err(
+            l.line,
+            col,
+            format!(
+                "\"{word}\" belongs to the shortcomings lab and is not simulated in this version"
+            ),
+        )),
         "expect" => return expect(l),
-        "thread" | "schedule" => return Err(err(l.line, col, format!("\"{word}\" can only be used at the top level"))),
+        "thread" | "schedule" => {
+            return Err(err(
+                l.line,
+                col,
+                format!("\"{word}\" can only be used at the top level"),
+            ))
+        }
         w => return Err(unknown(l.line, col, "command", w, &COMMANDS)),
     };
     if matches!(cmd, Command::Read { len, .. } | Command::Load { len, .. } if len > MAX_DATA) {
-        return Err(err(l.line, col, format!("length too large: at most {} MiB per command", MAX_DATA >> 20)));
+        return Err(err(
+            l.line,
+            col,
+            format!(
+                "length too large: at most {} MiB per command",
+                MAX_DATA >> 20
+            ),
+        ));
     }
     Ok(cmd)
 }
@@ -537,14 +765,22 @@ fn expect(l: &mut Line<'_>) -> Result<Command, ParseError> {
         if !COUNTERS.contains(&name) {
             return Err(unknown(l.line, c, "counter", name, &COUNTERS));
         }
-        let mount = if l.peek_word().is_some_and(|w| w.starts_with('/')) { Some(l.path("a mount point")?) } else { None };
+        let mount = if l.peek_word().is_some_and(|w| w.starts_with('/')) {
+            Some(l.path("a mount point")?)
+        } else {
+            None
+        };
         if !l.at_eq() {
             return Err(l.err("expected =="));
         }
         l.pos += 1;
         let want = l.size("a number")?;
         l.done()?;
-        return Ok(Command::ExpectCounter { name: name.to_string(), mount, want });
+        return Ok(Command::ExpectCounter {
+            name: name.to_string(),
+            mount,
+            want,
+        });
     }
     let c = l.col();
     if l.peek_word() == Some("expect") {
@@ -558,7 +794,9 @@ fn expect(l: &mut Line<'_>) -> Result<Command, ParseError> {
     let c = l.col();
     let want = match l.toks.get(l.pos).map(|t| &t.tok) {
         Some(Tok::Str(_)) => Expected::Bytes(l.data()?),
-        Some(Tok::Word(w)) if w.starts_with("fill=") || w.starts_with("pattern=") => Expected::Bytes(l.data()?),
+        Some(Tok::Word(w)) if w.starts_with("fill=") || w.starts_with("pattern=") => {
+            Expected::Bytes(l.data()?)
+        }
         Some(Tok::Word(w)) => {
             let w = w.clone();
             l.pos += 1;
@@ -577,7 +815,10 @@ fn expect(l: &mut Line<'_>) -> Result<Command, ParseError> {
         None => return Err(l.err("expected the result after ==")),
     };
     l.done()?;
-    Ok(Command::Expect { cmd: Box::new(cmd), want })
+    Ok(Command::Expect {
+        cmd: Box::new(cmd),
+        want,
+    })
 }
 
 /// Parse scenario text.
@@ -592,20 +833,37 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
             continue;
         }
         let end_col = raw.chars().count() as u32 + 1;
-        let mut l = Line { line, toks: &toks, pos: 0, end_col };
+        let mut l = Line {
+            line,
+            toks: &toks,
+            pos: 0,
+            end_col,
+        };
         let first = l.peek_word();
         if first == Some("}") {
             l.pos += 1;
             l.done()?;
             let Some((tl, name, body)) = thread.take() else {
-                return Err(err(line, toks[0].col, "\"}\" without a thread block to close"));
+                return Err(err(
+                    line,
+                    toks[0].col,
+                    "\"}\" without a thread block to close",
+                ));
             };
-            items.push(Item::Thread { line: tl, name, body });
+            items.push(Item::Thread {
+                line: tl,
+                name,
+                body,
+            });
             continue;
         }
         if first == Some("thread") {
             if thread.is_some() {
-                return Err(err(line, toks[0].col, "threads cannot be nested: close the previous block with }"));
+                return Err(err(
+                    line,
+                    toks[0].col,
+                    "threads cannot be nested: close the previous block with }",
+                ));
             }
             l.pos += 1;
             let name = l.name("a thread name")?;
@@ -614,9 +872,15 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
             }
             l.pos += 1;
             l.done()?;
-            let dup = items.iter().any(|it| matches!(it, Item::Thread { name: n, .. } if *n == name));
+            let dup = items
+                .iter()
+                .any(|it| matches!(it, Item::Thread { name: n, .. } if *n == name));
             if dup {
-                return Err(err(line, toks[1].col, format!("thread \"{name}\" is already defined")));
+                return Err(err(
+                    line,
+                    toks[1].col,
+                    format!("thread \"{name}\" is already defined"),
+                ));
             }
             thread = Some((line, name, Vec::new()));
             seen_other = true;
@@ -624,7 +888,11 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
         }
         if first == Some("schedule") {
             if thread.is_some() {
-                return Err(err(line, toks[0].col, "schedule belongs at the top level, after the thread blocks"));
+                return Err(err(
+                    line,
+                    toks[0].col,
+                    "schedule belongs at the top level, after the thread blocks",
+                ));
             }
             l.pos += 1;
             let mut order = Vec::new();
@@ -642,7 +910,11 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
         let cmd = command(&mut l)?;
         l.done()?;
         if let (Command::Kernel | Command::Arch(_), true) = (&cmd, seen_other || thread.is_some()) {
-            return Err(err(line, toks[0].col, "kernel and arch must come before every other command"));
+            return Err(err(
+                line,
+                toks[0].col,
+                "kernel and arch must come before every other command",
+            ));
         }
         if !matches!(cmd, Command::Kernel | Command::Arch(_)) {
             seen_other = true;
@@ -654,7 +926,11 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
         }
     }
     if let Some((tl, name, _)) = thread {
-        return Err(err(tl, 1, format!("thread \"{name}\" is not closed: expected }}")));
+        return Err(err(
+            tl,
+            1,
+            format!("thread \"{name}\" is not closed: expected }}"),
+        ));
     }
     Ok(Scenario { items })
 }

@@ -122,7 +122,8 @@ impl Cx {
     /// yield point: another thread may get there first.
     pub async fn lock(&self, lock: LockName, mode: LockMode) {
         self.yield_now().await;
-        self.block_on(Blocker::Lock(lock, mode), lock.to_string()).await;
+        self.block_on(Blocker::Lock(lock, mode), lock.to_string())
+            .await;
         self.with(|k| k.locks.try_acquire(lock, mode, self.tid));
         self.emit(EventKind::Lock { lock, mode });
     }
@@ -137,8 +138,11 @@ impl Cx {
     /// `inode_dio_wait`: wait for direct I/O in flight on the inode to finish.
     pub async fn inode_dio_wait(&self, ino: u64) {
         self.call("inode_dio_wait", async {
-            self.block_on(Blocker::DioCount(ino), format!("i_dio_count(ino {ino}) == 0"))
-                .await;
+            self.block_on(
+                Blocker::DioCount(ino),
+                format!("i_dio_count(ino {ino}) == 0"),
+            )
+            .await;
         })
         .await
     }

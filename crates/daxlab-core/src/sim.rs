@@ -32,7 +32,10 @@ impl Sim {
     pub fn new(ram: u64) -> Self {
         Sim {
             k: Rc::new(RefCell::new(Kernel::new(ram))),
-            threads: vec![Thread { name: None, task: None }],
+            threads: vec![Thread {
+                name: None,
+                task: None,
+            }],
         }
     }
 
@@ -48,17 +51,26 @@ impl Sim {
 
     /// A context for thread `tid`.
     pub fn cx(&self, tid: ThreadId) -> Cx {
-        Cx { k: self.k.clone(), tid, mount: None }
+        Cx {
+            k: self.k.clone(),
+            tid,
+            mount: None,
+        }
     }
 
     /// The name of a thread (`None` for main).
     pub fn thread_name(&self, tid: ThreadId) -> Option<&str> {
-        self.threads.get(tid.0 as usize).and_then(|t| t.name.as_deref())
+        self.threads
+            .get(tid.0 as usize)
+            .and_then(|t| t.name.as_deref())
     }
 
     /// Create a named thread; it runs nothing until given a task.
     pub fn add_thread(&mut self, name: &str) -> ThreadId {
-        self.threads.push(Thread { name: Some(name.to_string()), task: None });
+        self.threads.push(Thread {
+            name: Some(name.to_string()),
+            task: None,
+        });
         ThreadId(self.threads.len() as u16 - 1)
     }
 
@@ -69,7 +81,9 @@ impl Sim {
 
     /// Whether the thread has work left.
     pub fn alive(&self, tid: ThreadId) -> bool {
-        self.threads.get(tid.0 as usize).is_some_and(|t| t.task.is_some())
+        self.threads
+            .get(tid.0 as usize)
+            .is_some_and(|t| t.task.is_some())
     }
 
     /// Whether the thread could make progress now (alive, and not waiting on a lock or
@@ -92,7 +106,9 @@ impl Sim {
             return false;
         }
         self.k.borrow_mut().step += 1;
-        let Some(task) = self.threads[tid.0 as usize].task.as_mut() else { return false };
+        let Some(task) = self.threads[tid.0 as usize].task.as_mut() else {
+            return false;
+        };
         let mut cx = Context::from_waker(Waker::noop());
         if let Poll::Ready(()) = task.as_mut().poll(&mut cx) {
             self.threads[tid.0 as usize].task = None;
@@ -109,6 +125,21 @@ impl Sim {
             }
         }
         true
+    }
+
+    /// Run `f` on the main thread to completion and return its value (`None` if it blocked
+    /// forever). For tests, benchmarks and set-up code that drive the kernel directly.
+    pub fn block_on<T: 'static>(&mut self, f: impl Future<Output = T> + 'static) -> Option<T> {
+        let slot = Rc::new(RefCell::new(None));
+        let out = slot.clone();
+        self.set_task(ThreadId(0), async move {
+            *out.borrow_mut() = Some(f.await);
+        });
+        if !self.run_thread(ThreadId(0)) {
+            self.kill(ThreadId(0));
+        }
+        let v = slot.borrow_mut().take();
+        v
     }
 
     /// All thread ids.

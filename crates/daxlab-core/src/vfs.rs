@@ -3,8 +3,8 @@
 //! `mmap`, `mount`, and so on. Each returns a result; a failure is a result, never a panic.
 
 use crate::access::{self, USER_BUF};
-use crate::block_dev::{BlockDevice, DeviceKind, DirectAccess};
 use crate::bio::submit_bio;
+use crate::block_dev::{BlockDevice, DeviceKind, DirectAccess};
 use crate::dax::{self, Io};
 use crate::errno::{Errno, KResult};
 use crate::event::{EventKind, LockMode, LockName};
@@ -31,13 +31,19 @@ pub enum Refusal {
 }
 
 fn refuse(errno: Errno, message: impl Into<String>) -> Refusal {
-    Refusal::Errno { errno, message: message.into() }
+    Refusal::Errno {
+        errno,
+        message: message.into(),
+    }
 }
 
 /// `device NAME KIND size=SIZE`: register a block device.
 pub fn add_device(cx: &Cx, name: &str, kind: DeviceKind, size: u64) -> Result<(), Refusal> {
     if size < PAGE_SIZE || size % PAGE_SIZE != 0 {
-        return Err(refuse(Errno::EINVAL, "device size must be a positive multiple of 4 KiB"));
+        return Err(refuse(
+            Errno::EINVAL,
+            "device size must be a positive multiple of 4 KiB",
+        ));
     }
     cx.with(|k| {
         if k.device_index(name).is_some() {
@@ -62,7 +68,10 @@ pub async fn direct_access(cx: &Cx, name: &str, sector: u64, size: i64) -> KResu
             k.devices[dev].bdev_direct_access(mem, sector, size)
         });
         if let Err(errno) = r {
-            cx.emit(EventKind::Error { func: "bdev_direct_access", errno });
+            cx.emit(EventKind::Error {
+                func: "bdev_direct_access",
+                errno,
+            });
         }
         r
     })
@@ -72,13 +81,22 @@ pub async fn direct_access(cx: &Cx, name: &str, sector: u64, size: i64) -> KResu
 /// `mkfs.ext2`/`mkfs.ext4`.
 pub fn mkfs(cx: &Cx, kind: FsKind, dev: &str, block_size: u64) -> Result<(), Refusal> {
     cx.with(|k| {
-        let d = k.device_index(dev).ok_or_else(|| refuse(Errno::ENOENT, format!("/dev/{dev}: no such device")))?;
-        if k.mounts.iter().any(|m| m.active && k.filesystems[m.fs].dev == d) {
+        let d = k
+            .device_index(dev)
+            .ok_or_else(|| refuse(Errno::ENOENT, format!("/dev/{dev}: no such device")))?;
+        if k.mounts
+            .iter()
+            .any(|m| m.active && k.filesystems[m.fs].dev == d)
+        {
             return Err(refuse(Errno::EBUSY, format!("/dev/{dev} is mounted")));
         }
         let size = k.devices[d].driver.size();
-        let fs = Filesystem::mkfs(kind, d, size, block_size)
-            .map_err(|e| refuse(e, format!("cannot make a filesystem with block size {block_size} on /dev/{dev}")))?;
+        let fs = Filesystem::mkfs(kind, d, size, block_size).map_err(|e| {
+            refuse(
+                e,
+                format!("cannot make a filesystem with block size {block_size} on /dev/{dev}"),
+            )
+        })?;
         // A new filesystem replaces any old one on the device; its inodes go.
         if let Some(old) = k.filesystems.iter().position(|f| f.dev == d) {
             k.inodes.retain(|_, i| i.fs != old);
@@ -93,22 +111,48 @@ pub fn mkfs(cx: &Cx, kind: FsKind, dev: &str, block_size: u64) -> Result<(), Ref
 /// `mount /dev/NAME /PATH -o OPTIONS` with ext2's 4.0 checks (`ext2_fill_super`).
 pub fn mount(cx: &Cx, dev: &str, path: &str, opts: &str) -> Result<(), Refusal> {
     let mut opts = MountOptions::parse(opts).map_err(|o| {
-        refuse(Errno::EINVAL, format!("EXT2-fs: Unrecognized mount option \"{o}\" or missing value"))
+        refuse(
+            Errno::EINVAL,
+            format!("EXT2-fs: Unrecognized mount option \"{o}\" or missing value"),
+        )
     })?;
     let log = |text: String| cx.emit(EventKind::Printk { text });
     let (fsi, kind, bs, has_da) = cx.with(|k| {
-        let d = k.device_index(dev).ok_or_else(|| refuse(Errno::ENOENT, format!("special device /dev/{dev} does not exist")))?;
-        let fsi = k.filesystems.iter().position(|f| f.dev == d).ok_or_else(|| {
-            refuse(Errno::EINVAL, format!("wrong fs type, bad option, bad superblock on /dev/{dev}"))
+        let d = k.device_index(dev).ok_or_else(|| {
+            refuse(
+                Errno::ENOENT,
+                format!("special device /dev/{dev} does not exist"),
+            )
         })?;
+        let fsi = k
+            .filesystems
+            .iter()
+            .position(|f| f.dev == d)
+            .ok_or_else(|| {
+                refuse(
+                    Errno::EINVAL,
+                    format!("wrong fs type, bad option, bad superblock on /dev/{dev}"),
+                )
+            })?;
         if k.mounts.iter().any(|m| m.active && m.path == path) {
-            return Err(refuse(Errno::EBUSY, format!("{path} is already a mount point")));
+            return Err(refuse(
+                Errno::EBUSY,
+                format!("{path} is already a mount point"),
+            ));
         }
         if k.mounts.iter().any(|m| m.active && m.fs == fsi) {
-            return Err(refuse(Errno::EBUSY, format!("/dev/{dev} is already mounted")));
+            return Err(refuse(
+                Errno::EBUSY,
+                format!("/dev/{dev} is already mounted"),
+            ));
         }
         let f = &k.filesystems[fsi];
-        Ok((fsi, f.kind, f.block_size, k.devices[d].driver.has_direct_access()))
+        Ok((
+            fsi,
+            f.kind,
+            f.block_size,
+            k.devices[d].driver.has_direct_access(),
+        ))
     })?;
     let tag = format!("{}-fs", kind.name().to_uppercase());
     if opts.xip {
@@ -131,27 +175,45 @@ pub fn mount(cx: &Cx, dev: &str, path: &str, opts: &str) -> Result<(), Refusal> 
         }
     }
     cx.with(|k| {
-        k.mounts.push(Mount { path: path.to_string(), fs: fsi, opts, active: true });
+        k.mounts.push(Mount {
+            path: path.to_string(),
+            fs: fsi,
+            opts,
+            active: true,
+        });
     });
     Ok(())
 }
 
 /// `umount /PATH`: refused while files are open or mapped; writes back dirty pages first.
 pub async fn umount(cx: &Cx, path: &str) -> Result<(), Refusal> {
-    let (mi, busy) = cx.with(|k| {
-        let mi = k.mounts.iter().position(|m| m.active && m.path == path)?;
-        let busy = k.files.values().any(|f| f.mount as usize == mi)
-            || k.mm.vmas.values().any(|v| k.inodes.get(&v.ino).is_some_and(|i| i.fs == k.mounts[mi].fs));
-        Some((mi, busy))
-    })
-    .ok_or_else(|| refuse(Errno::EINVAL, format!("{path}: not mounted")))?;
+    let (mi, busy) = cx
+        .with(|k| {
+            let mi = k.mounts.iter().position(|m| m.active && m.path == path)?;
+            let busy = k.files.values().any(|f| f.mount as usize == mi)
+                || k.mm.vmas.values().any(|v| {
+                    k.inodes
+                        .get(&v.ino)
+                        .is_some_and(|i| i.fs == k.mounts[mi].fs)
+                });
+            Some((mi, busy))
+        })
+        .ok_or_else(|| refuse(Errno::EINVAL, format!("{path}: not mounted")))?;
     if busy {
         return Err(refuse(Errno::EBUSY, format!("{path}: target is busy")));
     }
     let fs = cx.with(|k| k.mounts[mi].fs);
-    let inos: Vec<u64> = cx.with(|k| k.inodes.values().filter(|i| i.fs == fs).map(|i| i.ino).collect());
+    let inos: Vec<u64> = cx.with(|k| {
+        k.inodes
+            .values()
+            .filter(|i| i.fs == fs)
+            .map(|i| i.ino)
+            .collect()
+    });
     for ino in inos {
-        filemap::write_and_wait_range(cx, ino, 0, u64::MAX).await.map_err(|e| refuse(e, "writeback failed"))?;
+        filemap::write_and_wait_range(cx, ino, 0, u64::MAX)
+            .await
+            .map_err(|e| refuse(e, "writeback failed"))?;
         evict_pages(cx, ino, true);
     }
     cx.with(|k| k.mounts[mi].active = false);
@@ -168,7 +230,13 @@ pub fn proc_mounts(k: &crate::kernel::Kernel) -> String {
         if m.opts.dax {
             o.push_str(",dax");
         }
-        s.push_str(&format!("/dev/{} {} {} {} 0 0\n", k.devices[f.dev].name, m.path, f.kind.name(), o));
+        s.push_str(&format!(
+            "/dev/{} {} {} {} 0 0\n",
+            k.devices[f.dev].name,
+            m.path,
+            f.kind.name(),
+            o
+        ));
     }
     s
 }
@@ -192,7 +260,11 @@ pub async fn open(cx: &Cx, fd: &str, path: &str, flags: OpenFlags) -> KResult<u6
     let (mount, ino) = cx.with(|k| {
         let (mi, name) = k.resolve(path).ok_or(Errno::ENOENT)?;
         if name.is_empty() || name.contains('/') {
-            return Err(if name.is_empty() { Errno::EISDIR } else { Errno::ENOENT });
+            return Err(if name.is_empty() {
+                Errno::EISDIR
+            } else {
+                Errno::ENOENT
+            });
         }
         let m = &k.mounts[mi as usize];
         let (fsi, dax, ro) = (m.fs, m.opts.dax, m.opts.ro);
@@ -205,17 +277,20 @@ pub async fn open(cx: &Cx, fd: &str, path: &str, flags: OpenFlags) -> KResult<u6
                 let ino = k.next_ino;
                 k.next_ino += 1;
                 k.filesystems[fsi].root.insert(name.to_string(), ino);
-                k.inodes.insert(ino, Inode {
+                k.inodes.insert(
                     ino,
-                    fs: fsi,
-                    name: name.to_string(),
-                    size: 0,
-                    blocks: Default::default(),
-                    s_dax: dax,
-                    dio_count: 0,
-                    mapping: AddressSpace::default(),
-                    unlinked: false,
-                });
+                    Inode {
+                        ino,
+                        fs: fsi,
+                        name: name.to_string(),
+                        size: 0,
+                        blocks: Default::default(),
+                        s_dax: dax,
+                        dio_count: 0,
+                        mapping: AddressSpace::default(),
+                        unlinked: false,
+                    },
+                );
                 ino
             }
             None => return Err(Errno::ENOENT),
@@ -224,10 +299,21 @@ pub async fn open(cx: &Cx, fd: &str, path: &str, flags: OpenFlags) -> KResult<u6
         if let Some(i) = k.inodes.get_mut(&ino) {
             i.s_dax = dax;
         }
-        k.files.insert(fd.to_string(), OpenFile { ino, mount: mi, direct: flags.direct, rdonly: flags.rdonly });
+        k.files.insert(
+            fd.to_string(),
+            OpenFile {
+                ino,
+                mount: mi,
+                direct: flags.direct,
+                rdonly: flags.rdonly,
+            },
+        );
         Ok((mi, ino))
     })?;
-    let cx = Cx { mount: Some(mount), ..cx.clone() };
+    let cx = Cx {
+        mount: Some(mount),
+        ..cx.clone()
+    };
     if flags.trunc && !flags.rdonly {
         setattr_size(&cx, ino, 0).await?;
     }
@@ -242,7 +328,13 @@ pub fn close(cx: &Cx, fd: &str) -> KResult<()> {
 /// The open file and a context whose events count toward its mount.
 pub fn file_cx(cx: &Cx, fd: &str) -> KResult<(OpenFile, Cx)> {
     let f = cx.with(|k| k.file(fd).cloned())?;
-    Ok((f.clone(), Cx { mount: Some(f.mount), ..cx.clone() }))
+    Ok((
+        f.clone(),
+        Cx {
+            mount: Some(f.mount),
+            ..cx.clone()
+        },
+    ))
 }
 
 fn is_dax(cx: &Cx, ino: u64) -> KResult<bool> {
@@ -262,7 +354,12 @@ pub async fn read(cx: &Cx, fd: &str, pos: u64, len: u64) -> KResult<Vec<u8>> {
                 let last = (pos + len).saturating_sub(1) / PAGE_SIZE;
                 filemap::write_and_wait_range(cx, f.ino, pos / PAGE_SIZE, last).await?;
                 if dax {
-                    return cx.call("ext2_direct_IO", dax::dax_do_io(cx, f.ino, Io::Read(&mut out), pos)).await;
+                    return cx
+                        .call(
+                            "ext2_direct_IO",
+                            dax::dax_do_io(cx, f.ino, Io::Read(&mut out), pos),
+                        )
+                        .await;
                 }
                 return blockdev_direct_io(cx, f.ino, pos, DirectBuf::Read(&mut out)).await;
             }
@@ -304,14 +401,24 @@ pub async fn write(cx: &Cx, fd: &str, pos: u64, data: &[u8]) -> KResult<u64> {
 
 /// `generic_file_direct_write`: write back and invalidate the range, `->direct_IO`, invalidate
 /// again, then extend `i_size`.
-async fn generic_file_direct_write(cx: &Cx, ino: u64, pos: u64, data: &[u8], dax: bool) -> KResult<u64> {
+async fn generic_file_direct_write(
+    cx: &Cx,
+    ino: u64,
+    pos: u64,
+    data: &[u8],
+    dax: bool,
+) -> KResult<u64> {
     cx.call("generic_file_direct_write", async {
         let (first, last) = (pos / PAGE_SIZE, (pos + data.len() as u64 - 1) / PAGE_SIZE);
         filemap::write_and_wait_range(cx, ino, first, last).await?;
         // Evicts and unmaps any zero hole pages a read fault left here.
         filemap::invalidate_inode_pages2_range(cx, ino, first, last).await?;
         let r = if dax {
-            cx.call("ext2_direct_IO", dax::dax_do_io(cx, ino, Io::Write(data), pos)).await
+            cx.call(
+                "ext2_direct_IO",
+                dax::dax_do_io(cx, ino, Io::Write(data), pos),
+            )
+            .await
         } else {
             blockdev_direct_io(cx, ino, pos, DirectBuf::Write(data)).await
         };
@@ -352,7 +459,11 @@ async fn blockdev_direct_io(cx: &Cx, ino: u64, pos: u64, mut buf: DirectBuf<'_>)
         }
         let write = !matches!(buf, DirectBuf::Read(_));
         let (dev, bs) = cx.with(|k| k.fs_of(ino).map(|f| (f.dev, f.block_size)))?;
-        let end = if write { pos + len } else { (pos + len).min(cx.with(|k| k.inode(ino).map(|i| i.size))?.max(pos)) };
+        let end = if write {
+            pos + len
+        } else {
+            (pos + len).min(cx.with(|k| k.inode(ino).map(|i| i.size))?.max(pos))
+        };
         cx.with(|k| k.inode_mut(ino).map(|i| i.dio_count += 1))?;
         let mut p = pos;
         let r: KResult<()> = async {
@@ -360,19 +471,33 @@ async fn blockdev_direct_io(cx: &Cx, ino: u64, pos: u64, mut buf: DirectBuf<'_>)
                 let iblock = p / bs;
                 let off = p % bs;
                 let n = (bs - off).min(end - p).min(PAGE_SIZE - p % PAGE_SIZE);
-                let bh = fs::get_block(cx, ino, iblock, if write { Create::Yes } else { Create::No }).await?;
+                let bh = fs::get_block(
+                    cx,
+                    ino,
+                    iblock,
+                    if write { Create::Yes } else { Create::No },
+                )
+                .await?;
                 let i = (p - pos) as usize;
                 match (&mut buf, bh.block) {
                     (DirectBuf::Read(out), Some(b)) if bh.written() => {
                         // The device writes into the user's pinned page: the model's user buffer.
                         let scratch = cx.with(|k| k.mem.alloc_ram(crate::mem::FrameUse::Anon))?;
                         let at = access::kernel(crate::event::Space::User, scratch, 0);
-                        let at = crate::event::Loc { vaddr: USER_BUF + i as u64, ..at };
+                        let at = crate::event::Loc {
+                            vaddr: USER_BUF + i as u64,
+                            ..at
+                        };
                         submit_bio(cx, dev, b * bs + off, at, n, false)?;
                         cx.with(|k| k.mem.read(scratch, 0, &mut out[i..i + n as usize]));
                         cx.with(|k| k.mem.free_ram(scratch));
                     }
-                    (DirectBuf::Read(out), _) => access::zero_user(cx, "dio_zero_block", USER_BUF + i as u64, &mut out[i..i + n as usize]),
+                    (DirectBuf::Read(out), _) => access::zero_user(
+                        cx,
+                        "dio_zero_block",
+                        USER_BUF + i as u64,
+                        &mut out[i..i + n as usize],
+                    ),
                     (DirectBuf::Write(_) | DirectBuf::WritePages(..), Some(b)) => {
                         if bh.new {
                             // dio_zero_block: the parts of a new block this write leaves alone.
@@ -381,19 +506,28 @@ async fn blockdev_direct_io(cx: &Cx, ino: u64, pos: u64, mut buf: DirectBuf<'_>)
                         }
                         let src = match &buf {
                             DirectBuf::Write(data) => {
-                                let scratch = cx.with(|k| k.mem.alloc_ram(crate::mem::FrameUse::Anon))?;
+                                let scratch =
+                                    cx.with(|k| k.mem.alloc_ram(crate::mem::FrameUse::Anon))?;
                                 cx.with(|k| k.mem.write(scratch, 0, &data[i..i + n as usize]));
                                 (scratch, true, USER_BUF + i as u64, 0)
                             }
                             DirectBuf::WritePages(pages, uaddr, _) => {
                                 let ua = uaddr + i as u64;
-                                let pg = pages[((ua - uaddr + uaddr % PAGE_SIZE) / PAGE_SIZE) as usize];
+                                let pg =
+                                    pages[((ua - uaddr + uaddr % PAGE_SIZE) / PAGE_SIZE) as usize];
                                 (pg, false, ua, ua % PAGE_SIZE)
                             }
                             DirectBuf::Read(_) => unreachable!("matched a write above"),
                         };
-                        let at = crate::event::Loc { space: crate::event::Space::User, vaddr: src.2, pfn: Some(src.0) };
-                        let at = crate::event::Loc { vaddr: src.0.kaddr() + src.3, ..at };
+                        let at = crate::event::Loc {
+                            space: crate::event::Space::User,
+                            vaddr: src.2,
+                            pfn: Some(src.0),
+                        };
+                        let at = crate::event::Loc {
+                            vaddr: src.0.kaddr() + src.3,
+                            ..at
+                        };
                         let at = crate::event::Loc { vaddr: src.2, ..at };
                         let r = submit_bio_from(cx, dev, b * bs + off, at, src.3, n);
                         if src.1 {
@@ -419,12 +553,26 @@ async fn blockdev_direct_io(cx: &Cx, ino: u64, pos: u64, mut buf: DirectBuf<'_>)
 }
 
 /// A bio from bytes `off..` of a user page (the Loc's vaddr is the user address).
-fn submit_bio_from(cx: &Cx, dev: usize, byte: u64, user: crate::event::Loc, off: u64, n: u64) -> KResult<()> {
+fn submit_bio_from(
+    cx: &Cx,
+    dev: usize,
+    byte: u64,
+    user: crate::event::Loc,
+    off: u64,
+    n: u64,
+) -> KResult<()> {
     let pfn = user.pfn.ok_or(Errno::EFAULT)?;
     // submit_bio takes the in-page offset from the vaddr; keep the user's address for the event.
-    let at = crate::event::Loc { vaddr: pfn.kaddr() + off, ..user.clone() };
+    let at = crate::event::Loc {
+        vaddr: pfn.kaddr() + off,
+        ..user.clone()
+    };
     submit_bio(cx, dev, byte, at, n, true)?;
-    if let Some(crate::event::Event { kind: EventKind::Copy { src, .. }, .. }) = cx.k.borrow_mut().events.last_mut() {
+    if let Some(crate::event::Event {
+        kind: EventKind::Copy { src, .. },
+        ..
+    }) = cx.k.borrow_mut().events.last_mut()
+    {
         src.vaddr = user.vaddr;
     }
     Ok(())
@@ -437,11 +585,20 @@ fn zero_device(cx: &Cx, dev: usize, byte: u64, len: u64) -> KResult<()> {
     let zero = cx.with(|k| k.mem.alloc_ram(crate::mem::FrameUse::Anon))?;
     let r = cx.with(|k| {
         let d = &mut k.devices[dev];
-        d.driver.rw(&mut k.mem, byte, (zero, 0), len as usize, true).map(|ns| (ns, d.name.clone(), d.driver.bio_vaddr(byte)))
+        d.driver
+            .rw(&mut k.mem, byte, (zero, 0), len as usize, true)
+            .map(|ns| (ns, d.name.clone(), d.driver.bio_vaddr(byte)))
     });
     cx.with(|k| k.mem.free_ram(zero));
     let (ns, name, vaddr) = r?;
-    cx.emit_ns(ns, EventKind::Zero { func: "dio_zero_block", dst: access::device(name, byte, vaddr, None), bytes: len });
+    cx.emit_ns(
+        ns,
+        EventKind::Zero {
+            func: "dio_zero_block",
+            dst: access::device(name, byte, vaddr, None),
+            bytes: len,
+        },
+    );
     Ok(())
 }
 
@@ -496,7 +653,11 @@ async fn ext2_setsize(cx: &Cx, ino: u64, size: u64) -> KResult<()> {
 /// data is on the device already (and 4.0 flushes no CPU caches).
 pub async fn fsync(cx: &Cx, fd: &str) -> KResult<()> {
     let (f, cx) = file_cx(cx, fd)?;
-    cx.call("generic_file_fsync", filemap::write_and_wait_range(&cx, f.ino, 0, u64::MAX)).await
+    cx.call(
+        "generic_file_fsync",
+        filemap::write_and_wait_range(&cx, f.ino, 0, u64::MAX),
+    )
+    .await
 }
 
 /// Drop clean, unmapped pages of an inode (`invalidate_mapping_pages`). With `all`, mapped ones
@@ -526,12 +687,23 @@ pub async fn drop_caches(cx: &Cx) -> KResult<()> {
     let inos: Vec<(u64, Option<u16>)> = cx.with(|k| {
         k.inodes
             .values()
-            .map(|i| (i.ino, k.mounts.iter().position(|m| m.active && m.fs == i.fs).map(|m| m as u16)))
+            .map(|i| {
+                (
+                    i.ino,
+                    k.mounts
+                        .iter()
+                        .position(|m| m.active && m.fs == i.fs)
+                        .map(|m| m as u16),
+                )
+            })
             .collect()
     });
     cx.call("drop_caches", async {
         for (ino, mount) in inos {
-            let cx = Cx { mount, ..cx.clone() };
+            let cx = Cx {
+                mount,
+                ..cx.clone()
+            };
             filemap::write_and_wait_range(&cx, ino, 0, u64::MAX).await?;
             evict_pages(&cx, ino, false);
         }
@@ -542,7 +714,15 @@ pub async fn drop_caches(cx: &Cx) -> KResult<()> {
 
 /// `mmap(NULL, len, prot, flags, fd, offset)` (`ext2_file_mmap`: `VM_MIXEDMAP` and the DAX
 /// vm_ops for an `S_DAX` inode, `generic_file_mmap` otherwise). Returns the start address.
-pub async fn mmap(cx: &Cx, name: &str, fd: &str, offset: u64, len: u64, shared: bool, writable: bool) -> KResult<u64> {
+pub async fn mmap(
+    cx: &Cx,
+    name: &str,
+    fd: &str,
+    offset: u64,
+    len: u64,
+    shared: bool,
+    writable: bool,
+) -> KResult<u64> {
     let (f, cx) = file_cx(cx, fd)?;
     if offset % PAGE_SIZE != 0 || len == 0 {
         return Err(Errno::EINVAL);
@@ -551,7 +731,11 @@ pub async fn mmap(cx: &Cx, name: &str, fd: &str, offset: u64, len: u64, shared: 
         return Err(Errno::EACCES);
     }
     let dax = is_dax(&cx, f.ino)?;
-    let func = if dax { "ext2_file_mmap" } else { "generic_file_mmap" };
+    let func = if dax {
+        "ext2_file_mmap"
+    } else {
+        "generic_file_mmap"
+    };
     cx.call(func, async {
         let start = cx.with(|k| {
             if k.mm.vmas.values().any(|v| v.name == name) {
@@ -559,16 +743,19 @@ pub async fn mmap(cx: &Cx, name: &str, fd: &str, offset: u64, len: u64, shared: 
             }
             let plen = len.next_multiple_of(PAGE_SIZE);
             let start = k.mm.get_unmapped_area(plen);
-            k.mm.vmas.insert(start, Vma {
-                name: name.to_string(),
+            k.mm.vmas.insert(
                 start,
-                len: plen,
-                ino: f.ino,
-                pgoff: offset / PAGE_SIZE,
-                shared,
-                writable,
-                mixedmap: dax,
-            });
+                Vma {
+                    name: name.to_string(),
+                    start,
+                    len: plen,
+                    ino: f.ino,
+                    pgoff: offset / PAGE_SIZE,
+                    shared,
+                    writable,
+                    mixedmap: dax,
+                },
+            );
             Ok(start)
         })?;
         Ok(start)
@@ -578,7 +765,8 @@ pub async fn mmap(cx: &Cx, name: &str, fd: &str, offset: u64, len: u64, shared: 
 
 /// The VMA a scenario calls `name`.
 pub fn vma_named(cx: &Cx, name: &str) -> KResult<Vma> {
-    cx.with(|k| k.mm.vmas.values().find(|v| v.name == name).cloned()).ok_or(Errno::EINVAL)
+    cx.with(|k| k.mm.vmas.values().find(|v| v.name == name).cloned())
+        .ok_or(Errno::EINVAL)
 }
 
 /// `munmap`: remove the VMA and its PTEs (anonymous COW pages are freed).
@@ -587,7 +775,11 @@ pub async fn munmap(cx: &Cx, name: &str) -> KResult<()> {
     cx.call("munmap", async {
         let gone: Vec<(u64, crate::mm::Pte)> = cx.with(|k| {
             k.mm.vmas.remove(&vma.start);
-            let g: Vec<_> = k.mm.ptes.range(vma.start..vma.start + vma.len).map(|(a, p)| (*a, *p)).collect();
+            let g: Vec<_> =
+                k.mm.ptes
+                    .range(vma.start..vma.start + vma.len)
+                    .map(|(a, p)| (*a, *p))
+                    .collect();
             for (a, p) in &g {
                 k.mm.ptes.remove(a);
                 if p.anon {
@@ -597,7 +789,13 @@ pub async fn munmap(cx: &Cx, name: &str) -> KResult<()> {
             g
         });
         for (a, p) in gone {
-            cx.emit(EventKind::Pte { op: crate::event::PteOp::Remove, vaddr: a, pfn: p.pfn, writable: p.writable, special: p.special });
+            cx.emit(EventKind::Pte {
+                op: crate::event::PteOp::Remove,
+                vaddr: a,
+                pfn: p.pfn,
+                writable: p.writable,
+                special: p.special,
+            });
         }
         Ok(())
     })
@@ -607,14 +805,29 @@ pub async fn munmap(cx: &Cx, name: &str) -> KResult<()> {
 /// The context for a user access through a mapping: events count toward the file's mount.
 async fn map_cx(cx: &Cx, map: &str, off: u64, len: u64) -> KResult<(Vma, Cx)> {
     let vma = vma_named(cx, map)?;
-    if off.checked_add(len).is_none_or(|e| e > vma.len) {
+    // Past the end of the VMA the MMU finds no mapping: SIGSEGV from the fault path.
+    if vma
+        .start
+        .checked_add(off)
+        .and_then(|a| a.checked_add(len))
+        .is_none()
+    {
         return Err(Errno::EFAULT);
     }
     let mount = cx.with(|k| {
         let fs = k.inodes.get(&vma.ino).map(|i| i.fs);
-        k.mounts.iter().position(|m| m.active && Some(m.fs) == fs).map(|m| m as u16)
+        k.mounts
+            .iter()
+            .position(|m| m.active && Some(m.fs) == fs)
+            .map(|m| m as u16)
     });
-    Ok((vma, Cx { mount, ..cx.clone() }))
+    Ok((
+        vma,
+        Cx {
+            mount,
+            ..cx.clone()
+        },
+    ))
 }
 
 /// A user load through a mapping.
@@ -652,7 +865,14 @@ impl From<UserFault> for AccessError {
 
 /// `odirect_from_map FD OFFSET MAP MAP_OFFSET LEN`: an O_DIRECT write to a file whose user
 /// buffer is a mapping. `get_user_pages` pins the buffer; on a DAX mapping it fails (`-EFAULT`).
-pub async fn odirect_from_map(cx: &Cx, fd: &str, pos: u64, map: &str, moff: u64, len: u64) -> KResult<u64> {
+pub async fn odirect_from_map(
+    cx: &Cx,
+    fd: &str,
+    pos: u64,
+    map: &str,
+    moff: u64,
+    len: u64,
+) -> KResult<u64> {
     let (f, fcx) = file_cx(cx, fd)?;
     let (vma, mcx) = map_cx(cx, map, moff, len).await?;
     let uaddr = vma.start + moff;
@@ -668,7 +888,11 @@ pub async fn odirect_from_map(cx: &Cx, fd: &str, pos: u64, map: &str, moff: u64,
                 let mut data = vec![0u8; len as usize];
                 let mut done = 0usize;
                 for (i, p) in pages.iter().enumerate() {
-                    let start = if i == 0 { (uaddr % PAGE_SIZE) as usize } else { 0 };
+                    let start = if i == 0 {
+                        (uaddr % PAGE_SIZE) as usize
+                    } else {
+                        0
+                    };
                     let n = (PAGE_SIZE as usize - start).min(len as usize - done);
                     cx.with(|k| k.mem.read(*p, start, &mut data[done..done + n]));
                     done += n;
@@ -693,7 +917,10 @@ pub async fn unlink(cx: &Cx, path: &str) -> KResult<()> {
         let ino = k.filesystems[fs].root.remove(name).ok_or(Errno::ENOENT)?;
         Ok::<_, Errno>((mi, ino))
     })?;
-    let cx = Cx { mount: Some(mount), ..cx.clone() };
+    let cx = Cx {
+        mount: Some(mount),
+        ..cx.clone()
+    };
     let in_use = cx.with(|k| {
         if let Some(i) = k.inodes.get_mut(&ino) {
             i.unlinked = true;

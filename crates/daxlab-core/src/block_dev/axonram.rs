@@ -42,7 +42,14 @@ impl BlockDriver for Axonram {
         // linear-map alias of that physical address, which is what a kernel pointer must be.
         Ok(self.0.direct_access(mem, sector))
     }
-    fn rw(&mut self, mem: &mut PhysMem, off: u64, (pfn, foff): (Pfn, usize), len: usize, write: bool) -> KResult<u64> {
+    fn rw(
+        &mut self,
+        mem: &mut PhysMem,
+        off: u64,
+        (pfn, foff): (Pfn, usize),
+        len: usize,
+        write: bool,
+    ) -> KResult<u64> {
         // axon_ram_make_request: memcpy through the uncached io_addr mapping.
         self.0.copy(mem, off, pfn, foff, len, write);
         Ok(timing::uncached_ns(len as u64))

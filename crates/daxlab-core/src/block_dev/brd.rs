@@ -84,7 +84,11 @@ impl BlockDriver for Brd {
         Ok(timing::ram_copy_ns(len as u64))
     }
     fn bio_func(&self, write: bool) -> &'static str {
-        if write { "copy_to_brd" } else { "copy_from_brd" }
+        if write {
+            "copy_to_brd"
+        } else {
+            "copy_from_brd"
+        }
     }
     fn bio_vaddr(&self, off: u64) -> u64 {
         self.pages

@@ -37,7 +37,14 @@ impl BlockDriver for Dcssblk {
         // dcssblk_direct_access: *kaddr = start + offset; returns dev_sz - offset.
         Ok(self.0.direct_access(mem, sector))
     }
-    fn rw(&mut self, mem: &mut PhysMem, off: u64, (pfn, foff): (Pfn, usize), len: usize, write: bool) -> KResult<u64> {
+    fn rw(
+        &mut self,
+        mem: &mut PhysMem,
+        off: u64,
+        (pfn, foff): (Pfn, usize),
+        len: usize,
+        write: bool,
+    ) -> KResult<u64> {
         // dcssblk_make_request: memcpy to/from dev_info->start + offset.
         self.0.copy(mem, off, pfn, foff, len, write);
         Ok(timing::ram_copy_ns(len as u64))

@@ -36,7 +36,14 @@ impl BlockDriver for Disk {
     fn direct_access(&mut self, _: &mut PhysMem, _: u64) -> KResult<(Pfn, u64)> {
         Err(Errno::EOPNOTSUPP)
     }
-    fn rw(&mut self, mem: &mut PhysMem, off: u64, (pfn, foff): (Pfn, usize), len: usize, write: bool) -> KResult<u64> {
+    fn rw(
+        &mut self,
+        mem: &mut PhysMem,
+        off: u64,
+        (pfn, foff): (Pfn, usize),
+        len: usize,
+        write: bool,
+    ) -> KResult<u64> {
         self.store.dma(mem, off, pfn, foff, len, write);
         Ok(timing::DISK_REQUEST_NS + timing::disk_transfer_ns(len as u64))
     }
@@ -50,6 +57,9 @@ impl BlockDriver for Disk {
         0
     }
     fn describe(&self) -> String {
-        format!("disk reached by DMA only; {} pages written", self.store.pages())
+        format!(
+            "disk reached by DMA only; {} pages written",
+            self.store.pages()
+        )
     }
 }

@@ -64,6 +64,9 @@ pub struct DirectAccess {
     pub kaddr: u64,
     /// Bytes contiguously accessible (after the wrapper clamps to `size`).
     pub length: u64,
+    /// What the driver reported before the clamp (brd: one page; axonram, dcssblk: the rest
+    /// of the device).
+    pub avail: u64,
 }
 
 /// A block driver. One implementation per file; a new device is a new file.
@@ -80,8 +83,14 @@ pub trait BlockDriver: Debug {
     /// The bio path: move `buf.len()` bytes at device byte offset `off` (within one device page)
     /// to (`write`) or from the device, to or from bytes `frame.1..` of frame `frame.0`. Returns
     /// the simulated time it took.
-    fn rw(&mut self, mem: &mut PhysMem, off: u64, frame: (Pfn, usize), len: usize, write: bool)
-        -> KResult<u64>;
+    fn rw(
+        &mut self,
+        mem: &mut PhysMem,
+        off: u64,
+        frame: (Pfn, usize),
+        len: usize,
+        write: bool,
+    ) -> KResult<u64>;
     /// The driver function that moves bio data (for the copy events).
     fn bio_func(&self, write: bool) -> &'static str;
     /// The kernel virtual address the bio path uses for device byte `off`.
@@ -139,7 +148,10 @@ impl BlockDevice {
         }
         // 3. The request must fit in the partition: sector + DIV_ROUND_UP(size, 512).
         let sects = (size as u64).div_ceil(SECTOR_SIZE);
-        if sector.checked_add(sects).is_none_or(|end| end > self.nr_sects()) {
+        if sector
+            .checked_add(sects)
+            .is_none_or(|end| end > self.nr_sects())
+        {
             return Err(Errno::ERANGE);
         }
         // 4. sector += get_start_sect(bdev): 0 here (no partitions in the model).
@@ -157,6 +169,7 @@ impl BlockDevice {
             pfn,
             kaddr: pfn.kaddr(),
             length: avail.min(size as u64),
+            avail,
         })
     }
 }

@@ -12,7 +12,15 @@ pub(super) struct PrivateStore {
 
 impl PrivateStore {
     /// DMA between device byte `off` and a frame.
-    pub(super) fn dma(&mut self, mem: &mut PhysMem, off: u64, pfn: Pfn, foff: usize, len: usize, write: bool) {
+    pub(super) fn dma(
+        &mut self,
+        mem: &mut PhysMem,
+        off: u64,
+        pfn: Pfn,
+        foff: usize,
+        len: usize,
+        write: bool,
+    ) {
         let idx = off / PAGE_SIZE;
         let doff = (off % PAGE_SIZE) as usize;
         if write {
@@ -51,7 +59,15 @@ impl ContiguousMemory {
     }
 
     /// `memcpy` between the device memory and a frame (the drivers' bio paths).
-    pub(super) fn copy(&self, mem: &mut PhysMem, off: u64, pfn: Pfn, foff: usize, len: usize, write: bool) {
+    pub(super) fn copy(
+        &self,
+        mem: &mut PhysMem,
+        off: u64,
+        pfn: Pfn,
+        foff: usize,
+        len: usize,
+        write: bool,
+    ) {
         let dev = self.pfn(off);
         let doff = (off % PAGE_SIZE) as usize;
         mem.touch_device(dev, &self.name);

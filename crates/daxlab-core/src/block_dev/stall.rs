@@ -43,11 +43,22 @@ impl BlockDriver for Stall {
     fn direct_access(&mut self, _: &mut PhysMem, _: u64) -> KResult<(Pfn, u64)> {
         Err(Errno::EOPNOTSUPP)
     }
-    fn rw(&mut self, mem: &mut PhysMem, off: u64, (pfn, foff): (Pfn, usize), len: usize, write: bool) -> KResult<u64> {
+    fn rw(
+        &mut self,
+        mem: &mut PhysMem,
+        off: u64,
+        (pfn, foff): (Pfn, usize),
+        len: usize,
+        write: bool,
+    ) -> KResult<u64> {
         self.accesses += 1;
         self.store.dma(mem, off, pfn, foff, len, write);
         // Deterministic stalls: the same scenario stalls at the same access.
-        let stall = if self.accesses % STALL_EVERY == 0 { timing::STALL_NS } else { 0 };
+        let stall = if self.accesses % STALL_EVERY == 0 {
+            timing::STALL_NS
+        } else {
+            0
+        };
         Ok(timing::ram_copy_ns(len as u64) + stall)
     }
     fn bio_func(&self, _: bool) -> &'static str {

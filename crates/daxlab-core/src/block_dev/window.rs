@@ -46,7 +46,14 @@ impl BlockDriver for Window {
     fn direct_access(&mut self, _: &mut PhysMem, _: u64) -> KResult<(Pfn, u64)> {
         Err(Errno::EOPNOTSUPP)
     }
-    fn rw(&mut self, mem: &mut PhysMem, off: u64, (pfn, foff): (Pfn, usize), len: usize, write: bool) -> KResult<u64> {
+    fn rw(
+        &mut self,
+        mem: &mut PhysMem,
+        off: u64,
+        (pfn, foff): (Pfn, usize),
+        len: usize,
+        write: bool,
+    ) -> KResult<u64> {
         let w = off / WINDOW_SIZE;
         let mut ns = timing::uncached_ns(len as u64);
         if w != self.window {

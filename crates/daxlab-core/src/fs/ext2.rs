@@ -13,7 +13,11 @@ pub async fn get_blocks(cx: &Cx, ino: u64, iblock: u64, create: Create) -> KResu
         return Ok(mapped(e, false));
     }
     if create == Create::No {
-        return Ok(BufferHead { block: None, new: false, unwritten: false });
+        return Ok(BufferHead {
+            block: None,
+            new: false,
+            unwritten: false,
+        });
     }
     let lock = LockName::TruncateMutex { ino };
     cx.lock(lock, LockMode::Write).await;
@@ -31,12 +35,20 @@ pub async fn get_blocks(cx: &Cx, ino: u64, iblock: u64, create: Create) -> KResu
     let (block, dax) = match alloc {
         Ok(v) => v,
         Err(e) => {
-            cx.emit(EventKind::Error { func: "ext2_alloc_branch", errno: e });
+            cx.emit(EventKind::Error {
+                func: "ext2_alloc_branch",
+                errno: e,
+            });
             cx.unlock(lock).await;
             return Err(e);
         }
     };
-    cx.emit(EventKind::BlockAlloc { ino, iblock, block, unwritten: false });
+    cx.emit(EventKind::BlockAlloc {
+        ino,
+        iblock,
+        block,
+        unwritten: false,
+    });
     if dax {
         // "block must be initialised before we put it in the tree so that it's not found by
         // another thread before it's initialised"
@@ -52,14 +64,29 @@ pub async fn get_blocks(cx: &Cx, ino: u64, iblock: u64, create: Create) -> KResu
     }
     // ext2_splice_branch: the block becomes visible in the tree.
     cx.with(|k| {
-        k.inode_mut(ino)
-            .map(|i| i.blocks.insert(iblock, Extent { block, unwritten: false }))
+        k.inode_mut(ino).map(|i| {
+            i.blocks.insert(
+                iblock,
+                Extent {
+                    block,
+                    unwritten: false,
+                },
+            )
+        })
     })?;
     cx.unlock(lock).await;
     // set_buffer_new: still reported new although already zeroed (DAX then zeroes again).
-    Ok(BufferHead { block: Some(block), new: true, unwritten: false })
+    Ok(BufferHead {
+        block: Some(block),
+        new: true,
+        unwritten: false,
+    })
 }
 
 fn mapped(e: Extent, new: bool) -> BufferHead {
-    BufferHead { block: Some(e.block), new, unwritten: e.unwritten }
+    BufferHead {
+        block: Some(e.block),
+        new,
+        unwritten: e.unwritten,
+    }
 }

@@ -11,31 +11,57 @@ use crate::sched::Cx;
 /// `ext4_get_block_write`) allocates an *unwritten* extent.
 pub async fn get_block(cx: &Cx, ino: u64, iblock: u64, create: Create) -> KResult<BufferHead> {
     if let Some(e) = cx.with(|k| k.inode(ino).map(|i| i.blocks.get(&iblock).copied()))? {
-        return Ok(BufferHead { block: Some(e.block), new: false, unwritten: e.unwritten });
+        return Ok(BufferHead {
+            block: Some(e.block),
+            new: false,
+            unwritten: e.unwritten,
+        });
     }
     if create == Create::No {
-        return Ok(BufferHead { block: None, new: false, unwritten: false });
+        return Ok(BufferHead {
+            block: None,
+            new: false,
+            unwritten: false,
+        });
     }
     let lock = LockName::IDataSem { ino };
     cx.lock(lock, LockMode::Write).await;
     if let Some(e) = cx.with(|k| k.inode(ino).map(|i| i.blocks.get(&iblock).copied()))? {
         cx.unlock(lock).await;
-        return Ok(BufferHead { block: Some(e.block), new: false, unwritten: e.unwritten });
+        return Ok(BufferHead {
+            block: Some(e.block),
+            new: false,
+            unwritten: e.unwritten,
+        });
     }
     let unwritten = create == Create::ForDio;
     let r = cx.with(|k| {
         let fs = k.inode(ino)?.fs;
         let block = k.filesystems[fs].alloc_block()?;
-        k.inode_mut(ino)?.blocks.insert(iblock, Extent { block, unwritten });
+        k.inode_mut(ino)?
+            .blocks
+            .insert(iblock, Extent { block, unwritten });
         Ok::<_, Errno>(block)
     });
     let r = match r {
         Ok(block) => {
-            cx.emit(EventKind::BlockAlloc { ino, iblock, block, unwritten });
-            Ok(BufferHead { block: Some(block), new: true, unwritten })
+            cx.emit(EventKind::BlockAlloc {
+                ino,
+                iblock,
+                block,
+                unwritten,
+            });
+            Ok(BufferHead {
+                block: Some(block),
+                new: true,
+                unwritten,
+            })
         }
         Err(e) => {
-            cx.emit(EventKind::Error { func: "ext4_ext_map_blocks", errno: e });
+            cx.emit(EventKind::Error {
+                func: "ext4_ext_map_blocks",
+                errno: e,
+            });
             Err(e)
         }
     };

@@ -224,8 +224,14 @@ pub async fn get_block(
     // Another thread may run between the caller's decision and the block lookup.
     cx.yield_now().await;
     let r = match kind {
-        FsKind::Ext2 => cx.call("ext2_get_block", ext2::get_blocks(cx, ino, iblock, create)).await,
-        FsKind::Ext4 => cx.call("ext4_get_block", ext4::get_block(cx, ino, iblock, create)).await,
+        FsKind::Ext2 => {
+            cx.call("ext2_get_block", ext2::get_blocks(cx, ino, iblock, create))
+                .await
+        }
+        FsKind::Ext4 => {
+            cx.call("ext4_get_block", ext4::get_block(cx, ino, iblock, create))
+                .await
+        }
     };
     cx.yield_now().await;
     r
@@ -247,8 +253,11 @@ pub async fn truncate_blocks(cx: &crate::sched::Cx, ino: u64, size: u64) -> KRes
         let first = size.div_ceil(bs);
         let freed: Vec<(u64, u64)> = cx.with(|k| {
             let inode = k.inode_mut(ino)?;
-            let gone: Vec<(u64, u64)> =
-                inode.blocks.range(first..).map(|(i, e)| (*i, e.block)).collect();
+            let gone: Vec<(u64, u64)> = inode
+                .blocks
+                .range(first..)
+                .map(|(i, e)| (*i, e.block))
+                .collect();
             for (i, _) in &gone {
                 inode.blocks.remove(i);
             }
