@@ -43,8 +43,11 @@ async fn bdev_direct_access(cx: &Cx, dev: usize, sector: u64, size: u64) -> KRes
 }
 
 impl crate::sched::ShowRet for DirectAccess {
-    fn show(&self) -> Option<String> {
-        Some(format!("{} (pfn {:#x})", self.length, self.pfn.0))
+    fn show(&self) -> Option<crate::event::Ret> {
+        Some(crate::event::Ret::Mapped {
+            length: self.length,
+            pfn: self.pfn.0,
+        })
     }
 }
 

@@ -5,6 +5,7 @@
 //! until it is used.
 
 use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
 
@@ -92,10 +93,29 @@ pub struct Frame {
     pub usage: FrameUse,
 }
 
+/// Hashes a pfn with one multiplication: frames are looked up on every access, and pfns are
+/// not attacker-chosen, so SipHash's protection buys nothing here.
+#[derive(Default)]
+pub struct PfnHasher(u64);
+
+impl Hasher for PfnHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
 /// All physical memory of the machine.
 #[derive(Debug)]
 pub struct PhysMem {
-    frames: HashMap<Pfn, Frame>,
+    frames: HashMap<Pfn, Frame, BuildHasherDefault<PfnHasher>>,
     ram_pages: u64,
     ram_next: u64,
     ram_free: BTreeSet<u64>,
@@ -105,7 +125,7 @@ impl PhysMem {
     /// Memory with `ram_bytes` of RAM (rounded down to pages).
     pub fn new(ram_bytes: u64) -> Self {
         PhysMem {
-            frames: HashMap::new(),
+            frames: HashMap::default(),
             ram_pages: ram_bytes / PAGE_SIZE,
             ram_next: 0,
             ram_free: BTreeSet::new(),

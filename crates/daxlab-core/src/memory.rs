@@ -4,7 +4,7 @@
 
 use crate::access;
 use crate::errno::{Errno, KResult};
-use crate::event::{EventKind, FaultKind, LockMode, LockName, PteOp, Space};
+use crate::event::{EventKind, FaultKind, LockMode, LockName, PteOp, Ret, Space};
 use crate::mem::{FrameUse, Pfn, PAGE_SIZE};
 use crate::mm::{Pte, Vma};
 use crate::sched::Cx;
@@ -205,28 +205,27 @@ pub async fn handle_mm_fault(cx: &Cx, addr: u64, write: bool) -> Result<(), User
 }
 
 impl crate::sched::ShowRet for Result<(), UserFault> {
-    fn show(&self) -> Option<String> {
-        match self {
-            Ok(()) => Some("0".into()),
-            Err(UserFault::Signal(s)) => Some(s.to_string()),
-            Err(UserFault::Oom) => Some("VM_FAULT_OOM".into()),
-        }
+    fn show(&self) -> Option<Ret> {
+        Some(match self {
+            Ok(()) => Ret::Num(0),
+            Err(UserFault::Signal(s)) => Ret::Name(s),
+            Err(UserFault::Oom) => Ret::Name("VM_FAULT_OOM"),
+        })
     }
 }
 
 impl crate::sched::ShowRet for VmFault {
-    fn show(&self) -> Option<String> {
-        Some(self.name().to_string())
+    fn show(&self) -> Option<Ret> {
+        Some(Ret::Name(self.name()))
     }
 }
 
 impl crate::sched::ShowRet for (VmFault, bool) {
-    fn show(&self) -> Option<String> {
-        Some(format!(
-            "{}{}",
-            self.0.name(),
-            if self.1 { " | VM_FAULT_MAJOR" } else { "" }
-        ))
+    fn show(&self) -> Option<Ret> {
+        Some(Ret::Fault {
+            name: self.0.name(),
+            major: self.1,
+        })
     }
 }
 
@@ -513,7 +512,7 @@ pub async fn get_user_pages(cx: &Cx, addr: u64, len: u64, write: bool) -> KResul
 }
 
 impl crate::sched::ShowRet for Vec<Pfn> {
-    fn show(&self) -> Option<String> {
-        Some(self.len().to_string())
+    fn show(&self) -> Option<Ret> {
+        Some(Ret::Num(self.len() as u64))
     }
 }

@@ -727,13 +727,15 @@ fn command(l: &mut Line<'_>) -> Result<Command, ParseError> {
             moff: l.size("a mapping offset")?,
             len: l.size("a length")?,
         },
-        "sendfile" | "splice" => return Err(err(
-            l.line,
-            col,
-            format!(
+        "sendfile" | "splice" => {
+            return Err(err(
+                l.line,
+                col,
+                format!(
                 "\"{word}\" belongs to the shortcomings lab and is not simulated in this version"
             ),
-        )),
+            ))
+        }
         "expect" => return expect(l),
         "thread" | "schedule" => {
             return Err(err(

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use crate::errno::KResult;
-use crate::event::{Event, EventKind, LockMode, LockName, ThreadId};
+use crate::event::{Event, EventKind, LockMode, LockName, Ret, ThreadId};
 use crate::kernel::{Blocker, Kernel};
 
 /// A thread's view of the machine while it runs a kernel path: the shared kernel, who it is,
@@ -42,24 +42,24 @@ impl Future for YieldNow {
 /// How a function's return value appears in a `return` event.
 pub trait ShowRet {
     /// The value to print, if any.
-    fn show(&self) -> Option<String>;
+    fn show(&self) -> Option<Ret>;
 }
 
 impl ShowRet for () {
-    fn show(&self) -> Option<String> {
+    fn show(&self) -> Option<Ret> {
         None
     }
 }
 impl ShowRet for u64 {
-    fn show(&self) -> Option<String> {
-        Some(self.to_string())
+    fn show(&self) -> Option<Ret> {
+        Some(Ret::Num(*self))
     }
 }
 impl<T: ShowRet> ShowRet for KResult<T> {
-    fn show(&self) -> Option<String> {
+    fn show(&self) -> Option<Ret> {
         match self {
             Ok(v) => v.show(),
-            Err(e) => Some(format!("-{e}")),
+            Err(e) => Some(Ret::Errno(*e)),
         }
     }
 }

@@ -343,31 +343,41 @@ fn is_dax(cx: &Cx, ino: u64) -> KResult<bool> {
 
 /// `read(fd, buf, len)` at `pos` (`generic_file_read_iter`).
 pub async fn read(cx: &Cx, fd: &str, pos: u64, len: u64) -> KResult<Vec<u8>> {
+    let (r, mut out) = read_into(cx, fd, pos, vec![0u8; len as usize]).await;
+    out.truncate(r? as usize);
+    Ok(out)
+}
+
+/// `read(fd, buf, buf.len())` at `pos` into a buffer the caller owns (and gets back), as a
+/// program reuses its buffer. Returns the bytes read.
+pub async fn read_into(cx: &Cx, fd: &str, pos: u64, mut out: Vec<u8>) -> (KResult<u64>, Vec<u8>) {
+    let r = read_buf(cx, fd, pos, &mut out).await;
+    (r, out)
+}
+
+async fn read_buf(cx: &Cx, fd: &str, pos: u64, out: &mut [u8]) -> KResult<u64> {
     let (f, cx) = file_cx(cx, fd)?;
     let cx = &cx;
-    let mut out = vec![0u8; len as usize];
-    let n = cx
-        .call("generic_file_read_iter", async {
-            let dax = is_dax(cx, f.ino)?;
-            // io_is_direct(): O_DIRECT or IS_DAX. "Every DAX file is treated as O_DIRECT".
-            if f.direct || dax {
-                let last = (pos + len).saturating_sub(1) / PAGE_SIZE;
-                filemap::write_and_wait_range(cx, f.ino, pos / PAGE_SIZE, last).await?;
-                if dax {
-                    return cx
-                        .call(
-                            "ext2_direct_IO",
-                            dax::dax_do_io(cx, f.ino, Io::Read(&mut out), pos),
-                        )
-                        .await;
-                }
-                return blockdev_direct_io(cx, f.ino, pos, DirectBuf::Read(&mut out)).await;
+    let len = out.len() as u64;
+    cx.call("generic_file_read_iter", async {
+        let dax = is_dax(cx, f.ino)?;
+        // io_is_direct(): O_DIRECT or IS_DAX. "Every DAX file is treated as O_DIRECT".
+        if f.direct || dax {
+            let last = (pos + len).saturating_sub(1) / PAGE_SIZE;
+            filemap::write_and_wait_range(cx, f.ino, pos / PAGE_SIZE, last).await?;
+            if dax {
+                return cx
+                    .call(
+                        "ext2_direct_IO",
+                        dax::dax_do_io(cx, f.ino, Io::Read(out), pos),
+                    )
+                    .await;
             }
-            filemap::do_generic_file_read(cx, f.ino, pos, &mut out).await
-        })
-        .await?;
-    out.truncate(n as usize);
-    Ok(out)
+            return blockdev_direct_io(cx, f.ino, pos, DirectBuf::Read(out)).await;
+        }
+        filemap::do_generic_file_read(cx, f.ino, pos, out).await
+    })
+    .await
 }
 
 /// `write(fd, data)` at `pos` (`generic_file_write_iter`, under `i_mutex`).
@@ -945,7 +955,7 @@ pub async fn evict_inode(cx: &Cx, ino: u64) -> KResult<()> {
 }
 
 impl crate::sched::ShowRet for Vec<u8> {
-    fn show(&self) -> Option<String> {
-        Some(self.len().to_string())
+    fn show(&self) -> Option<crate::event::Ret> {
+        Some(crate::event::Ret::Num(self.len() as u64))
     }
 }

@@ -61,6 +61,10 @@ pub struct Filesystem {
     pub blocks: u64,
     /// Allocated data blocks (the block bitmap).
     pub used: BTreeSet<u64>,
+    /// Freed blocks below `high`, reused lowest first.
+    freed: BTreeSet<u64>,
+    /// Every block from here up has never been allocated.
+    high: u64,
     /// The root directory: name to inode number.
     pub root: BTreeMap<String, u64>,
 }
@@ -81,29 +85,31 @@ impl Filesystem {
             block_size,
             blocks,
             used: BTreeSet::new(),
+            freed: BTreeSet::new(),
+            high: META_BLOCKS,
             root: BTreeMap::new(),
         })
     }
 
     /// The block allocator: the lowest free data block, or -ENOSPC.
     pub fn alloc_block(&mut self) -> KResult<u64> {
-        let mut b = META_BLOCKS;
-        for &u in self.used.range(META_BLOCKS..) {
-            if u != b {
-                break;
+        let b = match self.freed.pop_first() {
+            Some(b) => b,
+            None if self.high < self.blocks => {
+                self.high += 1;
+                self.high - 1
             }
-            b += 1;
-        }
-        if b >= self.blocks {
-            return Err(Errno::ENOSPC);
-        }
+            None => return Err(Errno::ENOSPC),
+        };
         self.used.insert(b);
         Ok(b)
     }
 
     /// Free a block.
     pub fn free_block(&mut self, b: u64) {
-        self.used.remove(&b);
+        if self.used.remove(&b) {
+            self.freed.insert(b);
+        }
     }
 }
 
@@ -278,19 +284,14 @@ pub async fn truncate_blocks(cx: &crate::sched::Cx, ino: u64, size: u64) -> KRes
 
 impl crate::sched::ShowRet for BufferHead {
     /// ftrace shows 0; DAX Lab shows the buffer state, which is what a learner needs.
-    fn show(&self) -> Option<String> {
+    fn show(&self) -> Option<crate::event::Ret> {
         Some(match self.block {
-            None => "hole".to_string(),
-            Some(b) => {
-                let mut s = format!("block {b}");
-                if self.new {
-                    s.push_str(" new");
-                }
-                if self.unwritten {
-                    s.push_str(" unwritten");
-                }
-                s
-            }
+            None => crate::event::Ret::Hole,
+            Some(block) => crate::event::Ret::Block {
+                block,
+                new: self.new,
+                unwritten: self.unwritten,
+            },
         })
     }
 }
