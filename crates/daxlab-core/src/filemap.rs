@@ -426,7 +426,7 @@ pub async fn truncate_inode_pages(cx: &Cx, ino: u64, from: u64) -> KResult<()> {
             delete_from_page_cache(cx, ino, index, pfn);
             cx.unlock(LockName::PageLock { ino, index }).await;
         }
-        if from % PAGE_SIZE != 0 {
+        if !from.is_multiple_of(PAGE_SIZE) {
             let index = from / PAGE_SIZE;
             if let Some(p) = cx.with(|k| {
                 k.inode(ino)

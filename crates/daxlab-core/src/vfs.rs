@@ -39,7 +39,7 @@ fn refuse(errno: Errno, message: impl Into<String>) -> Refusal {
 
 /// `device NAME KIND size=SIZE`: register a block device.
 pub fn add_device(cx: &Cx, name: &str, kind: DeviceKind, size: u64) -> Result<(), Refusal> {
-    if size < PAGE_SIZE || size % PAGE_SIZE != 0 {
+    if size < PAGE_SIZE || !size.is_multiple_of(PAGE_SIZE) {
         return Err(refuse(
             Errno::EINVAL,
             "device size must be a positive multiple of 4 KiB",
@@ -464,7 +464,7 @@ async fn blockdev_direct_io(cx: &Cx, ino: u64, pos: u64, mut buf: DirectBuf<'_>)
             DirectBuf::Write(b) => b.len() as u64,
             DirectBuf::WritePages(_, _, l) => *l,
         };
-        if pos % SECTOR_SIZE != 0 || len % SECTOR_SIZE != 0 {
+        if !pos.is_multiple_of(SECTOR_SIZE) || len % SECTOR_SIZE != 0 {
             return Err(Errno::EINVAL);
         }
         let write = !matches!(buf, DirectBuf::Read(_));
@@ -734,7 +734,7 @@ pub async fn mmap(
     writable: bool,
 ) -> KResult<u64> {
     let (f, cx) = file_cx(cx, fd)?;
-    if offset % PAGE_SIZE != 0 || len == 0 {
+    if !offset.is_multiple_of(PAGE_SIZE) || len == 0 {
         return Err(Errno::EINVAL);
     }
     if shared && writable && f.rdonly {

@@ -1,6 +1,8 @@
 //! Copy accounting, exactly as the kernel paths copy: the page cache copies twice, DAX once,
 //! loads through a DAX mapping never.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 use common::{cost, run_ok, TWO_MOUNTS};
 

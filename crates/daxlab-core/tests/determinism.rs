@@ -1,5 +1,7 @@
 //! Same scenario, same schedule, same trace: every scenario in the repository, run twice.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use daxlab_core::run::run_text;
 
 fn scenarios() -> Vec<std::path::PathBuf> {

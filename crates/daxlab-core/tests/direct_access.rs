@@ -1,6 +1,8 @@
 //! `direct_access` of every device kind, the block layer's checks in order, and the mount
 //! refusals of 4.0 ext2.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 use common::run_ok;
 use daxlab_core::errno::Errno;

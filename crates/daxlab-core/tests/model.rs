@@ -3,6 +3,8 @@
 //! blocks) always agree with a plain byte vector per file, in which holes read as zeros.
 //! Agreeing with the model, the mounts agree with each other.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 use proptest::prelude::*;
 

@@ -1,5 +1,7 @@
 //! Bad scenario text gets a clear error with line and column; no input panics.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use daxlab_core::run::run_text;
 use daxlab_core::scenario::parse;
 use proptest::prelude::*;

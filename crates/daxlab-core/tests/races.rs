@@ -1,6 +1,8 @@
 //! The 4.0 races reproduce under their schedule and not when the threads run one after the
 //! other.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 use daxlab_core::run::run_text;
 

@@ -156,7 +156,7 @@ impl BlockDevice {
         }
         // 4. sector += get_start_sect(bdev): 0 here (no partitions in the model).
         // 5. The absolute sector must be page-aligned.
-        if sector % (PAGE_SIZE / SECTOR_SIZE) != 0 {
+        if !sector.is_multiple_of(PAGE_SIZE / SECTOR_SIZE) {
             return Err(Errno::EINVAL);
         }
         // 6. Call the driver; a return of 0 becomes -ERANGE.

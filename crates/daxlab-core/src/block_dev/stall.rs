@@ -54,7 +54,7 @@ impl BlockDriver for Stall {
         self.accesses += 1;
         self.store.dma(mem, off, pfn, foff, len, write);
         // Deterministic stalls: the same scenario stalls at the same access.
-        let stall = if self.accesses % STALL_EVERY == 0 {
+        let stall = if self.accesses.is_multiple_of(STALL_EVERY) {
             timing::STALL_NS
         } else {
             0

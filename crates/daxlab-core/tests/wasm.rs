@@ -1,0 +1,50 @@
+//! The core in the browser: the same scenarios give the same results under wasm32 in headless
+//! Chromium as natively.
+
+#![cfg(target_arch = "wasm32")]
+
+use daxlab_core::run::run_text;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn the_races_reproduce_in_the_browser() {
+    for text in [
+        include_str!("../../../scenarios/races/r1-two-write-faults.dax"),
+        include_str!("../../../scenarios/races/r4-fault-vs-truncate.dax"),
+    ] {
+        let r = run_text(text);
+        assert!(
+            r.ok,
+            "{:?}",
+            r.results.iter().filter(|c| !c.ok).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            r.to_json(),
+            run_text(text).to_json(),
+            "deterministic in wasm too"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn copy_accounting_is_the_same_in_the_browser() {
+    let text = "device a brd size=16M\ndevice b brd size=16M\nmkfs ext2 /dev/a\nmkfs ext2 /dev/b\n\
+                mount /dev/a /pc\nmount /dev/b /dax -o dax\nopen p /pc/f create\nopen d /dax/f create\n\
+                write p 0 pattern=seq len=64K\nwrite d 0 pattern=seq len=64K\nfsync p\ndrop_caches\n\
+                read p 0 64K\nread d 0 64K";
+    let r = run_text(text);
+    assert!(r.ok);
+    // 16 pages: written back (16) and read back in (16) and copied out (16) plus the write (16).
+    assert_eq!(r.counters_by_mount["/pc"].copies, 64);
+    // 16 pages written and 16 read, one copy each.
+    assert_eq!(r.counters_by_mount["/dax"].copies, 32);
+}
+
+#[wasm_bindgen_test]
+fn bad_text_is_an_error_not_a_panic() {
+    let r = run_text("device x brd size=1M\nwrite f 0 \"unterminated");
+    let e = r.error.expect("an error");
+    assert_eq!((e.line, e.col), (2, 11));
+}
