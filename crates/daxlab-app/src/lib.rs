@@ -3,6 +3,8 @@
 //! everything they show from a [`boundary::Snapshot`].
 
 pub mod boundary;
+pub mod lessons;
+pub mod share;
 pub mod state;
 pub mod views;
 

@@ -243,6 +243,18 @@ impl PhysMem {
         self.frames.get(&pfn)
     }
 
+    /// Materialised frames in `[first, last)`, in order.
+    pub fn frames_in(&self, first: Pfn, last: Pfn) -> Vec<Pfn> {
+        let mut v: Vec<Pfn> = self
+            .frames
+            .keys()
+            .copied()
+            .filter(|p| *p >= first && *p < last)
+            .collect();
+        v.sort();
+        v
+    }
+
     /// Every materialised frame, in pfn order (for the views).
     pub fn frames(&self) -> Vec<(Pfn, &Frame)> {
         let mut v: Vec<_> = self.frames.iter().map(|(p, f)| (*p, f)).collect();

@@ -25,6 +25,8 @@ pub const MAX_STEPS: u32 = 20_000_000;
 pub struct CmdResult {
     /// Line of the command.
     pub line: u32,
+    /// The step during which it finished.
+    pub step: u32,
     /// Its text.
     pub command: String,
     /// The thread that ran it (`None`: main).
@@ -267,6 +269,7 @@ fn describe_want(w: &Expected) -> Value {
 async fn run_stmt(cx: Cx, stmt: Stmt, thread: Option<String>) -> CmdResult {
     let record = |ok: bool, o: &Outcome, value: Value| CmdResult {
         line: stmt.line,
+        step: cx.with(|k| k.step),
         command: stmt.text.clone(),
         thread: thread.clone(),
         ok,
@@ -276,7 +279,7 @@ async fn run_stmt(cx: Cx, stmt: Stmt, thread: Option<String>) -> CmdResult {
     };
     match &stmt.cmd {
         Command::Expect { cmd, want } => {
-            let o = exec(cx, (**cmd).clone()).await;
+            let o = exec(cx.clone(), (**cmd).clone()).await;
             let pass = check(&o, want);
             record(
                 pass,
@@ -302,7 +305,7 @@ async fn run_stmt(cx: Cx, stmt: Stmt, thread: Option<String>) -> CmdResult {
             )
         }
         cmd => {
-            let o = exec(cx, cmd.clone()).await;
+            let o = exec(cx.clone(), cmd.clone()).await;
             record(o.is_ok(), &o, o.value.clone())
         }
     }

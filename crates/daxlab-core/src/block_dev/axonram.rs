@@ -63,6 +63,9 @@ impl BlockDriver for Axonram {
     fn cpu_ns(&self, len: u64) -> u64 {
         timing::ram_copy_ns(len)
     }
+    fn cpu_frames(&self, mem: &PhysMem) -> Vec<(u64, Pfn)> {
+        self.0.frames(mem)
+    }
     fn describe(&self) -> String {
         format!(
             "DDR2 bank at phys {:#x}..{:#x}, contiguous (direct_access returns the rest of the bank), no struct page",

@@ -98,6 +98,9 @@ impl BlockDriver for Brd {
     fn cpu_ns(&self, len: u64) -> u64 {
         timing::ram_copy_ns(len)
     }
+    fn cpu_frames(&self, _: &PhysMem) -> Vec<(u64, Pfn)> {
+        self.pages.iter().map(|(i, p)| (*i, *p)).collect()
+    }
     fn describe(&self) -> String {
         format!(
             "RAM pages allocated on first touch: {} of {} allocated",

@@ -58,6 +58,9 @@ impl BlockDriver for Dcssblk {
     fn cpu_ns(&self, len: u64) -> u64 {
         timing::ram_copy_ns(len)
     }
+    fn cpu_frames(&self, mem: &PhysMem) -> Vec<(u64, Pfn)> {
+        self.0.frames(mem)
+    }
     fn describe(&self) -> String {
         format!(
             "z/VM segment at phys {:#x}..{:#x}, contiguous (direct_access returns dev_sz - offset)",

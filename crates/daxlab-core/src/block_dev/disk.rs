@@ -56,6 +56,9 @@ impl BlockDriver for Disk {
     fn cpu_ns(&self, _: u64) -> u64 {
         0
     }
+    fn cpu_frames(&self, _: &PhysMem) -> Vec<(u64, Pfn)> {
+        Vec::new() // not CPU-addressable
+    }
     fn describe(&self) -> String {
         format!(
             "disk reached by DMA only; {} pages written",

@@ -97,6 +97,9 @@ pub trait BlockDriver: Debug {
     fn bio_vaddr(&self, off: u64) -> u64;
     /// Simulated time of a CPU load or store of `len` bytes of this device's memory.
     fn cpu_ns(&self, len: u64) -> u64;
+    /// The CPU frames that hold the device's data so far: (device page index, pfn). Empty for
+    /// devices the CPU cannot address.
+    fn cpu_frames(&self, mem: &PhysMem) -> Vec<(u64, Pfn)>;
     /// One line describing the backing store, for the views.
     fn describe(&self) -> String;
 }

@@ -78,6 +78,16 @@ impl ContiguousMemory {
         }
     }
 
+    /// Frames of this device that have been touched: (device page index, pfn).
+    pub(super) fn frames(&self, mem: &PhysMem) -> Vec<(u64, Pfn)> {
+        let first = self.base_phys / PAGE_SIZE;
+        let last = first + self.size / PAGE_SIZE;
+        mem.frames_in(Pfn(first), Pfn(last))
+            .into_iter()
+            .map(|p| (p.0 - first, p))
+            .collect()
+    }
+
     /// `direct_access` of a contiguous device: the pfn of the sector and the rest of the device
     /// (`bank->size - offset`, `dev_sz - offset`).
     pub(super) fn direct_access(&self, mem: &mut PhysMem, sector: u64) -> (Pfn, u64) {

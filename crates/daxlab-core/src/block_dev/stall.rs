@@ -70,6 +70,9 @@ impl BlockDriver for Stall {
     fn cpu_ns(&self, len: u64) -> u64 {
         timing::ram_copy_ns(len)
     }
+    fn cpu_frames(&self, _: &PhysMem) -> Vec<(u64, Pfn)> {
+        Vec::new() // not CPU-addressable
+    }
     fn describe(&self) -> String {
         format!(
             "memory-like, but one access in {} stalls for {} ms; {} accesses so far",

@@ -74,6 +74,9 @@ impl BlockDriver for Window {
     fn cpu_ns(&self, len: u64) -> u64 {
         timing::uncached_ns(len)
     }
+    fn cpu_frames(&self, _: &PhysMem) -> Vec<(u64, Pfn)> {
+        Vec::new() // not CPU-addressable
+    }
     fn describe(&self) -> String {
         format!(
             "{} KiB window onto {} MiB, now at offset {:#x} (moved {} times)",

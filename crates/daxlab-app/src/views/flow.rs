@@ -1,0 +1,69 @@
+//! Every copy of the current step drawn as an arrow between user memory, RAM (page cache, hole
+//! and anonymous pages) and the device, labelled with bytes and the kernel function; zeroing is
+//! a dashed arrow from nowhere.
+
+use yew::prelude::*;
+
+use crate::boundary::EventRow;
+use crate::state::{Action, Selection};
+
+#[derive(Properties, PartialEq)]
+pub struct FlowProps {
+    pub events: Vec<EventRow>,
+    pub selected: Option<u64>,
+    pub dispatch: Callback<Action>,
+}
+
+const COLX: [u32; 3] = [70, 300, 530];
+const NAMES: [&str; 3] = ["user memory", "RAM: page cache", "device"];
+
+/// The data-flow diagram.
+#[function_component(FlowView)]
+pub fn flow_view(p: &FlowProps) -> Html {
+    let flows: Vec<&EventRow> = p
+        .events
+        .iter()
+        .filter(|e| e.flow.is_some())
+        .take(12)
+        .collect();
+    let h = 46 + 34 * flows.len().max(1) as u32;
+    html! {
+        <div class="panel flow" role="group" aria-label="Copies in this step">
+            <h3>{ "Copies and zeroing in this step" }</h3>
+            <svg class="flowsvg" viewBox={format!("0 0 600 {h}")} role="img"
+                 aria-label={format!("{} copies or zeroings in this step", flows.len())}>
+                <defs>
+                    <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                        <path d="M0,0 L10,5 L0,10 z" class="arrowhead" />
+                    </marker>
+                </defs>
+                { for (0..3).map(|c| html! {
+                    <g>
+                        <text x={COLX[c].to_string()} y="16" text-anchor="middle" class="colname">{ NAMES[c] }</text>
+                        <line x1={COLX[c].to_string()} x2={COLX[c].to_string()} y1="24" y2={(h - 4).to_string()} class="colline" />
+                    </g>
+                }) }
+                if flows.is_empty() { <text x="300" y="50" text-anchor="middle" class="none">{ "no data moved in this step" }</text> }
+                { for flows.iter().enumerate().map(|(i, e)| {
+                    let Some(f) = &e.flow else { return html! {} };
+                    let y = 46 + 34 * i as u32;
+                    let to = COLX[f.to.column];
+                    let (from, zero) = match &f.from { Some(s) => (COLX[s.column], false), None => (to.saturating_sub(110).max(10), true) };
+                    let (x1, x2) = if from == to { (from - 40, to + 40) } else { (from, to) };
+                    let lit = f.to.pfn.is_some() && (f.to.pfn == p.selected || f.from.as_ref().and_then(|s| s.pfn) == p.selected);
+                    let pfn = f.to.pfn.or(f.from.as_ref().and_then(|s| s.pfn));
+                    let onclick = pfn.map(|pfn| { let d = p.dispatch.clone(); Callback::from(move |_: MouseEvent| d.emit(Action::Select(Some(Selection::Pfn(pfn))))) });
+                    html! {
+                        <g class={classes!("arrow", zero.then_some("zero"), lit.then_some("lit"))} {onclick}>
+                            <title>{ e.text.clone() }</title>
+                            <line x1={x1.to_string()} y1={y.to_string()} x2={x2.to_string()} y2={y.to_string()} marker-end="url(#arrow)" />
+                            <text x={((x1 + x2) / 2).to_string()} y={(y - 6).to_string()} text-anchor="middle">
+                                { format!("{} {} B · {}", if zero { "zero" } else { "copy" }, f.bytes, f.func) }
+                            </text>
+                        </g>
+                    }
+                }) }
+            </svg>
+        </div>
+    }
+}
