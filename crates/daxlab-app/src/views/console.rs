@@ -145,14 +145,14 @@ pub fn console(p: &ConsoleProps) -> Html {
     };
     html! {
         <section class="panel console" aria-label="Console">
-            <h2><label for="console-line">{ "Console" }</label></h2>
+            <h2>{ "Console" }</h2>
             <div class="prompt">
                 <span aria-hidden="true">{ "#" }</span>
-                <input id="console-line" ref={input} type="text" autocomplete="off" spellcheck="false"
+                <input id="console-line" ref={input} type="text" aria-label="Command" autocomplete="off" spellcheck="false"
                        placeholder="a command, e.g. read f 0 20 (Tab completes, ↑ history)"
                        value={(*line).clone()} {oninput} {onkeydown} aria-describedby="console-error" />
             </div>
-            <p id="console-error" class="error" role="alert">{ p.error.clone().unwrap_or_default() }</p>
+            <p id="console-error" class="error" aria-live="assertive">{ p.error.clone().unwrap_or_default() }</p>
             <details open=true>
                 <summary>{ "Scenario editor" }</summary>
                 <label for="scenario" class="sr-only">{ "Scenario" }</label>

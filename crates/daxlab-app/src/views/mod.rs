@@ -11,8 +11,8 @@ mod timeline;
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
-use gloo::events::EventListener;
-use gloo::timers::callback::Interval;
+use gloo::events::{EventListener, EventListenerOptions};
+use gloo::timers::callback::{Interval, Timeout};
 use gloo::utils::{document, window};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -21,6 +21,7 @@ use crate::boundary::{self, Session};
 use crate::lessons::LESSONS;
 use crate::share::{self, Link};
 use crate::state::{page_cache_twin, Action, Selection, State, Theme};
+use daxlab_core::scenario::ParseError;
 
 pub use console::{check_line, complete};
 
@@ -62,12 +63,45 @@ pub fn app() -> Html {
         });
     }
 
-    // Derived: the run of the scenario, and of its page-cache twin when comparing.
-    let session = use_memo(state.scenario.clone(), |text| boundary::session(text));
-    let twin = use_memo((state.scenario.clone(), state.compare), |(text, on)| {
-        on.then(|| boundary::session(&page_cache_twin(text)).ok())
-            .flatten()
+    // Derived: the run of the scenario, and of its page-cache twin when comparing. Running is
+    // deferred by a little more than one frame so the "Running…" status is painted first;
+    // meanwhile the previous run stays on screen.
+    type Ran = (
+        String,
+        bool,
+        Result<Rc<Session>, ParseError>,
+        Option<Rc<Session>>,
+    );
+    let ran = use_state(|| None::<Ran>);
+    {
+        let ran = ran.clone();
+        use_effect_with(
+            (state.scenario.clone(), state.compare),
+            move |(text, compare)| {
+                let (text, compare) = (text.clone(), *compare);
+                let t = Timeout::new(20, move || {
+                    let main = boundary::session(&text);
+                    let twin = compare
+                        .then(|| boundary::session(&page_cache_twin(&text)).ok())
+                        .flatten();
+                    ran.set(Some((text, compare, main, twin)));
+                });
+                move || drop(t)
+            },
+        );
+    }
+    let busy = ran
+        .as_ref()
+        .is_none_or(|r| r.0 != state.scenario || r.1 != state.compare);
+    let session: Rc<Result<Rc<Session>, ParseError>> = Rc::new(match &*ran {
+        Some((_, _, r, _)) => r.clone(),
+        None => Err(ParseError {
+            line: 0,
+            col: 0,
+            message: String::new(),
+        }),
     });
+    let twin: Rc<Option<Rc<Session>>> = Rc::new(ran.as_ref().and_then(|r| r.3.clone()));
     let ok: Option<Rc<Session>> = (*session).as_ref().ok().cloned();
     let total = ok.as_ref().map_or(0, |s| s.total_steps);
     let step = state.step.unwrap_or(total).min(total);
@@ -154,45 +188,50 @@ pub fn app() -> Html {
         let cur = use_mut_ref(|| (0u32, 0u32, false));
         *cur.borrow_mut() = (step, total, state.playing);
         use_effect_with((), move |_| {
-            let l = EventListener::new(&document(), "keydown", move |e| {
-                let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
-                    return;
-                };
-                let typing = document().active_element().is_some_and(|a| {
-                    matches!(a.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-                });
-                if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
-                    return;
-                }
-                let (from, total, playing) = *cur.borrow();
-                let by = |delta| Action::StepBy { from, delta, total };
-                let action = match (e.key().as_str(), e.shift_key()) {
-                    ("ArrowRight", s) => Some(by(if s { 10 } else { 1 })),
-                    ("ArrowLeft", s) => Some(by(if s { -10 } else { -1 })),
-                    ("Home", _) => Some(Action::Jump { step: 0, total }),
-                    ("End", _) => Some(Action::Jump { step: total, total }),
-                    (" ", _) => Some(Action::SetPlaying(!playing)),
-                    ("c", _) => Some(Action::ToggleCompare),
-                    ("t", _) => Some(Action::CycleTheme),
-                    ("p", _) => Some(Action::TogglePresentation),
-                    ("?", _) => Some(Action::ToggleHelp),
-                    ("Escape", _) => Some(Action::Select(None)),
-                    ("/", _) => {
-                        if let Some(i) = document()
-                            .get_element_by_id("console-line")
-                            .and_then(|x| x.dyn_into::<web_sys::HtmlElement>().ok())
-                        {
-                            let _ = i.focus();
-                        }
-                        None
+            let l = EventListener::new_with_options(
+                &document(),
+                "keydown",
+                EventListenerOptions::enable_prevent_default(),
+                move |e| {
+                    let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
+                        return;
+                    };
+                    let typing = document().active_element().is_some_and(|a| {
+                        matches!(a.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                    });
+                    if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
+                        return;
                     }
-                    _ => None,
-                };
-                if let Some(a) = action {
-                    e.prevent_default();
-                    dispatch.emit(a);
-                }
-            });
+                    let (from, total, playing) = *cur.borrow();
+                    let by = |delta| Action::StepBy { from, delta, total };
+                    let action = match (e.key().as_str(), e.shift_key()) {
+                        ("ArrowRight", s) => Some(by(if s { 10 } else { 1 })),
+                        ("ArrowLeft", s) => Some(by(if s { -10 } else { -1 })),
+                        ("Home", _) => Some(Action::Jump { step: 0, total }),
+                        ("End", _) => Some(Action::Jump { step: total, total }),
+                        (" ", _) => Some(Action::SetPlaying(!playing)),
+                        ("c", _) => Some(Action::ToggleCompare),
+                        ("t", _) => Some(Action::CycleTheme),
+                        ("p", _) => Some(Action::TogglePresentation),
+                        ("?", _) => Some(Action::ToggleHelp),
+                        ("Escape", _) => Some(Action::Select(None)),
+                        ("/", _) => {
+                            if let Some(i) = document()
+                                .get_element_by_id("console-line")
+                                .and_then(|x| x.dyn_into::<web_sys::HtmlElement>().ok())
+                            {
+                                let _ = i.focus();
+                            }
+                            None
+                        }
+                        _ => None,
+                    };
+                    if let Some(a) = action {
+                        e.prevent_default();
+                        dispatch.emit(a);
+                    }
+                },
+            );
             move || drop(l)
         });
     }
@@ -259,7 +298,7 @@ pub fn app() -> Html {
                 </>
             }
         }
-        (Err(e), _) => html! {
+        (Err(e), _) if e.line > 0 => html! {
             <section class="views" aria-label="Machine views">
                 <p class="error" role="alert">{ format!("Scenario error at {e}") }</p>
             </section>
@@ -281,6 +320,7 @@ pub fn app() -> Html {
                 </nav>
             </header>
             { for notice }
+            if busy { <p class="busy-bar" role="status"><span class="spinner" aria-hidden="true"></span>{ "Running the scenario…" }</p> }
             if state.help { <panels::Help dispatch={dispatch.clone()} /> }
             <main class="layout">
                 <div class="left">

@@ -35,7 +35,7 @@ pub fn counters_panel(p: &CountersProps) -> Html {
     let max = p.plot.iter().map(|x| x.1).max().unwrap_or(1).max(1);
     let x = |s: u32| 2 + (s as u64 * (w as u64 - 4) / p.total.max(1) as u64) as u32;
     html! {
-        <div class="panel counters" role="group" aria-label="Counters">
+        <div class="panel counters" role="group" aria-label="Counters" tabindex="0">
             <h3>{ "Counters" }</h3>
             <table>
                 <thead><tr><th scope="col">{ "" }</th>{ for p.columns.iter().map(|(t, _)| html!{ <th scope="col">{ t.clone() }</th> }) }</tr></thead>
@@ -77,7 +77,7 @@ pub fn step_events(p: &StepProps) -> Html {
         <div class="panel events" role="group" aria-label="Events of this step">
             <h3>{ format!("Step {} · thread {}", p.step, if who.is_empty() { "—".into() } else { who }) }</h3>
             if p.events.is_empty() { <p class="empty">{ "Step 0: nothing has run yet. Step forward." }</p> }
-            <ol class="graph">
+            <ol class="graph" tabindex="0" aria-label="Call graph of this step">
                 { for p.events.iter().map(|e| {
                     let onclick = e.pfns.first().copied().map(|pfn| { let d = p.dispatch.clone(); Callback::from(move |_: MouseEvent| d.emit(Action::Select(Some(Selection::Pfn(pfn))))) });
                     let indent = format!("padding-left: {}ch", e.depth * 2);
@@ -110,7 +110,7 @@ pub fn results(p: &ResultsProps) -> Html {
     html! {
         <div class="panel results" role="group" aria-label="Results">
             <h3>{ format!("Results ({} of {})", done.len(), p.session.results.len()) }</h3>
-            <ol>
+            <ol tabindex="0" aria-label="Latest results first">
                 { for done.iter().rev().take(12).map(|r| {
                     let status = match (r.errno, r.signal, r.ok) {
                         (Some(e), _, _) if !r.command.starts_with("expect") => format!("-{e}"),

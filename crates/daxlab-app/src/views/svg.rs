@@ -57,11 +57,12 @@ pub fn grid(p: &GridProps) -> Html {
                 html! {
                     <g class={classes!("cell", c.class, lit.then_some("lit"))} transform={format!("translate({x},{y})")}
                        {onclick} {onkeydown} tabindex={focusable.then_some("0")} role={focusable.then_some("button")}
-                       aria-label={c.title.clone()} data-pfn={c.pfn.map(|p| p.to_string())}>
+                       aria-label={format!("{} {}: {}", c.top, c.bottom, c.title)} data-pfn={c.pfn.map(|p| p.to_string())}>
                         <title>{ c.title.clone() }</title>
                         <rect width={(W - 4).to_string()} height={(H - 4).to_string()} rx="4" />
-                        <text x="4" y="13" class="t1">{ c.top }</text>
-                        <text x="4" y="26" class="t2">{ c.bottom }</text>
+                        // One text element, so the visible text reads "top bottom", which begins the
+                        // accessible name.
+                        <text><tspan x="4" y="13" class="t1">{ c.top.clone() }</tspan>{ " " }<tspan x="4" y="26" class="t2">{ c.bottom.clone() }</tspan></text>
                     </g>
                 }
             }) }
