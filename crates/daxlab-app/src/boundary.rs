@@ -251,6 +251,8 @@ pub struct Session {
     pub events: Vec<EventRow>,
     /// Thread lanes: "main" and the scenario's threads.
     pub lanes: Vec<String>,
+    /// The lane that ran each step (index `step - 1`).
+    pub ran: Vec<usize>,
     /// Every command's result, with the step it finished in.
     pub results: Vec<CmdResult>,
     /// Whether every expect held.
@@ -366,6 +368,7 @@ pub fn session(text: &str) -> Result<Rc<Session>, ParseError> {
         total_steps: k.step,
         events,
         lanes,
+        ran: k.ran.iter().map(|t| t.0 as usize).collect(),
         results: r.results.clone(),
         ok: r.ok,
         mounts: k.mounts.iter().map(|m| m.path.clone()).collect(),

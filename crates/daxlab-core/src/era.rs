@@ -1,5 +1,13 @@
 //! The kernel era. Every rule that a later kernel changed is decided here and nowhere else, so a
 //! modern-kernel mode can switch them.
+//!
+//! Rules the model consults today: [`Era::has_pfn_mkwrite`]. The later changes a modern mode
+//! will add here, each at the one place in the paths that decides it: the shared zero page for
+//! holes (`dax_load_hole`, ~4.14), per-index DAX entry locks (`do_dax_fault`, 4.7), ext2's
+//! `dax_sem` (`ext2_dax_fault`/`ext2_setsize`, ~4.4), dirty tracking so `fsync` flushes DAX
+//! data (`dax_writeback_mapping_range`, 4.5), ext4's pre-zeroed DAX allocation instead of
+//! unwritten extents (`ext4_get_block`, ~4.5), `struct page` for DAX pfns (`get_user_pages`,
+//! 4.5), and per-file DAX with `dax=always|never|inode` (5.8).
 
 use serde::Serialize;
 
@@ -16,27 +24,6 @@ impl Era {
     /// 4.1 added `vm_ops->pfn_mkwrite` (`dax_pfn_mkwrite`); in 4.0 a write to a read-only DAX
     /// PTE is made writable by `do_wp_page` without calling the filesystem.
     pub fn has_pfn_mkwrite(self) -> bool {
-        false
-    }
-    /// ~4.14 maps the shared zero page for holes; 4.0 allocates a zeroed page-cache "hole page".
-    pub fn hole_uses_zero_pfn(self) -> bool {
-        false
-    }
-    /// 4.7 added per-index DAX entry locks that serialise faults on one page.
-    pub fn has_dax_entry_locks(self) -> bool {
-        false
-    }
-    /// ext2 gained `dax_sem` (~4.4) to fence faults against truncate.
-    pub fn has_ext2_dax_sem(self) -> bool {
-        false
-    }
-    /// 4.5 added dirty tracking so `fsync`/`msync` flush DAX data; 4.0 `fsync` does nothing for
-    /// DAX data (it is on the device already, and CPU caches are not flushed).
-    pub fn dax_fsync_flushes(self) -> bool {
-        false
-    }
-    /// ext4 pre-zeroes blocks allocated for DAX I/O (~4.5) instead of unwritten extents.
-    pub fn ext4_prezeroes_dax_blocks(self) -> bool {
         false
     }
     /// The name shown in views.

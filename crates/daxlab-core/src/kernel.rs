@@ -96,6 +96,8 @@ pub struct Kernel {
     pub events: Vec<Event>,
     /// The step being run.
     pub step: u32,
+    /// Which thread ran each step (index `step - 1`).
+    pub ran: Vec<ThreadId>,
 }
 
 impl Kernel {
@@ -117,6 +119,7 @@ impl Kernel {
             next_device_phys: crate::mem::DEVICE_MEM_BASE,
             events: Vec::new(),
             step: 0,
+            ran: Vec::new(),
         }
     }
 

@@ -105,7 +105,11 @@ impl Sim {
         if !self.runnable(tid) {
             return false;
         }
-        self.k.borrow_mut().step += 1;
+        {
+            let mut k = self.k.borrow_mut();
+            k.step += 1;
+            k.ran.push(tid);
+        }
         let Some(task) = self.threads[tid.0 as usize].task.as_mut() else {
             return false;
         };

@@ -26,7 +26,7 @@ pub fn flow_view(p: &FlowProps) -> Html {
         .filter(|e| e.flow.is_some())
         .take(12)
         .collect();
-    let h = 46 + 34 * flows.len().max(1) as u32;
+    let h = 50 + 38 * flows.len().max(1) as u32;
     html! {
         <div class="panel flow" role="group" aria-label="Copies in this step">
             <h3>{ "Copies and zeroing in this step" }</h3>
@@ -46,9 +46,9 @@ pub fn flow_view(p: &FlowProps) -> Html {
                 if flows.is_empty() { <text x="300" y="50" text-anchor="middle" class="none">{ "no data moved in this step" }</text> }
                 { for flows.iter().enumerate().map(|(i, e)| {
                     let Some(f) = &e.flow else { return html! {} };
-                    let y = 46 + 34 * i as u32;
+                    let y = 56 + 38 * i as u32;
                     let to = COLX[f.to.column];
-                    let (from, zero) = match &f.from { Some(s) => (COLX[s.column], false), None => (to.saturating_sub(110).max(10), true) };
+                    let (from, zero) = match &f.from { Some(s) => (COLX[s.column], false), None => (if to > 200 { to - 200 } else { to + 200 }, true) };
                     let (x1, x2) = if from == to { (from - 40, to + 40) } else { (from, to) };
                     let lit = f.to.pfn.is_some() && (f.to.pfn == p.selected || f.from.as_ref().and_then(|s| s.pfn) == p.selected);
                     let pfn = f.to.pfn.or(f.from.as_ref().and_then(|s| s.pfn));

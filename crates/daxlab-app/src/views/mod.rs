@@ -291,7 +291,7 @@ pub fn app() -> Html {
                 <timeline::Timeline session={s.clone()} step={step} playing={state.playing} speed={state.speed} dispatch={dispatch.clone()} />
                 <div class="side">
                     <panels::Inspector snap={snap.clone()} session={s.clone()} selection={state.selection.clone()} step={step} />
-                    <panels::StepEvents events={events} lanes={s.lanes.clone()} step={step} dispatch={dispatch.clone()} />
+                    <panels::StepEvents events={events} thread={step.checked_sub(1).and_then(|i| s.ran.get(i as usize)).and_then(|l| s.lanes.get(*l)).cloned()} step={step} dispatch={dispatch.clone()} />
                     <panels::Results session={s.clone()} step={step} />
                 </div>
                 <p class="sr-only" aria-live="polite" data-testid="announce">{ announce }</p>
@@ -311,7 +311,7 @@ pub fn app() -> Html {
         <div class={classes!("app", state.presentation.then_some("presentation"))} data-theme={theme}>
             <header class="topbar">
                 <h1>{ "DAX Lab" }</h1>
-                <p class="era" title="Which kernel the simulator behaves as">{ "Linux 4.0 (as Documentation/filesystems/dax.txt describes it)" }</p>
+                <p class="era" title="Which kernel the simulator behaves as">{ daxlab_core::era::Era::default().label() }</p>
                 <nav class="toolbar" aria-label="View options">
                     <button onclick={toggle(Action::ToggleCompare)} aria-pressed={state.compare.to_string()} data-testid="compare">{ "Page cache | DAX" }</button>
                     <button onclick={toggle(Action::CycleTheme)} aria-label={format!("Theme: {theme}")}>{ format!("Theme: {theme}") }</button>

@@ -60,7 +60,8 @@ pub fn counters_panel(p: &CountersProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct StepProps {
     pub events: Vec<EventRow>,
-    pub lanes: Vec<String>,
+    /// The thread that ran this step.
+    pub thread: Option<String>,
     pub step: u32,
     pub dispatch: Callback<Action>,
 }
@@ -68,15 +69,11 @@ pub struct StepProps {
 /// The current step's events as a function_graph-style call graph; each links to what it touched.
 #[function_component(StepEvents)]
 pub fn step_events(p: &StepProps) -> Html {
-    let who = p
-        .events
-        .first()
-        .map(|e| p.lanes.get(e.lane).cloned().unwrap_or_default())
-        .unwrap_or_default();
     html! {
         <div class="panel events" role="group" aria-label="Events of this step">
-            <h3>{ format!("Step {} · thread {}", p.step, if who.is_empty() { "—".into() } else { who }) }</h3>
-            if p.events.is_empty() { <p class="empty">{ "Step 0: nothing has run yet. Step forward." }</p> }
+            <h3>{ format!("Step {} · thread {}", p.step, p.thread.clone().unwrap_or_else(|| "—".into())) }</h3>
+            if p.step == 0 { <p class="empty">{ "Step 0: nothing has run yet. Step forward." }</p> }
+            else if p.events.is_empty() { <p class="empty">{ "The thread ran to its next yield point without an event worth recording." }</p> }
             <ol class="graph" tabindex="0" aria-label="Call graph of this step">
                 { for p.events.iter().map(|e| {
                     let onclick = e.pfns.first().copied().map(|pfn| { let d = p.dispatch.clone(); Callback::from(move |_: MouseEvent| d.emit(Action::Select(Some(Selection::Pfn(pfn))))) });

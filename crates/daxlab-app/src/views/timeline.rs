@@ -63,8 +63,13 @@ pub fn timeline(p: &TimelineProps) -> Html {
     let lanes = &p.session.lanes;
     let lane_h = 16u32;
     let x = |s: u32| 80 + (u64::from(s) * u64::from(width - 90) / u64::from(total.max(1))) as u32;
-    let mut ran: Vec<(usize, u32)> = p.session.events.iter().map(|e| (e.lane, e.step)).collect();
-    ran.dedup();
+    let ran: Vec<(usize, u32)> = p
+        .session
+        .ran
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (*l, i as u32 + 1))
+        .collect();
     let jump_to = |s: u32| {
         let d = d.clone();
         Callback::from(move |_: MouseEvent| d.emit(Action::Jump { step: s, total }))
