@@ -74,10 +74,13 @@ fn print_trace(file: &str, r: &Report) {
             (true, _, _) => "ok".to_string(),
             (false, _, _) => "FAILED".to_string(),
         };
-        let value = if c.value.is_null() {
-            String::new()
-        } else {
-            format!("  {}", c.value)
+        // Long values (bytes read) are cut for the trace; --json has them whole.
+        let value = match c.value.to_string() {
+            _ if c.value.is_null() => String::new(),
+            v if v.chars().count() > 100 => {
+                format!("  {}…", v.chars().take(100).collect::<String>())
+            }
+            v => format!("  {v}"),
         };
         println!("{:>4}  {who}{:<48} {status}{value}", c.line, c.command);
     }

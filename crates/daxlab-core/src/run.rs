@@ -193,6 +193,9 @@ async fn exec(cx: Cx, cmd: Command) -> Outcome {
                 Err(e) => Outcome::errno(e),
             }
         }
+        Command::Sync => vfs::sync(cx)
+            .await
+            .map_or_else(Outcome::errno, |_| Outcome::ok(Value::Null)),
         Command::DropCaches => vfs::drop_caches(cx)
             .await
             .map_or_else(Outcome::errno, |_| Outcome::ok(Value::Null)),

@@ -73,6 +73,8 @@ pub enum Command {
     Blocks { fd: String },
     /// `drop_caches`.
     DropCaches,
+    /// `sync`: write back every dirty page-cache page.
+    Sync,
     /// `mmap MAP FD OFFSET LEN shared|private r|rw`.
     Mmap {
         map: String,
@@ -163,7 +165,7 @@ pub struct Scenario {
 }
 
 /// Every command word, for completion and suggestions.
-pub const COMMANDS: [&str; 27] = [
+pub const COMMANDS: [&str; 28] = [
     "kernel",
     "arch",
     "device",
@@ -181,6 +183,7 @@ pub const COMMANDS: [&str; 27] = [
     "fsync",
     "blocks",
     "drop_caches",
+    "sync",
     "mmap",
     "munmap",
     "load",
@@ -673,6 +676,7 @@ fn command(l: &mut Line<'_>) -> Result<Command, ParseError> {
             fd: l.name("a descriptor name")?,
         },
         "drop_caches" => Command::DropCaches,
+        "sync" => Command::Sync,
         "mmap" => {
             let map = l.name("a mapping name")?;
             let fd = l.name("a descriptor name")?;

@@ -691,10 +691,9 @@ fn evict_pages(cx: &Cx, ino: u64, all: bool) {
     }
 }
 
-/// `echo 3 > /proc/sys/vm/drop_caches` after `sync`: write back, then evict every clean page
-/// that no process maps.
-pub async fn drop_caches(cx: &Cx) -> KResult<()> {
-    let inos: Vec<(u64, Option<u16>)> = cx.with(|k| {
+/// Every inode with the mount its events count toward.
+fn inodes_by_mount(cx: &Cx) -> Vec<(u64, Option<u16>)> {
+    cx.with(|k| {
         k.inodes
             .values()
             .map(|i| {
@@ -707,7 +706,30 @@ pub async fn drop_caches(cx: &Cx) -> KResult<()> {
                 )
             })
             .collect()
-    });
+    })
+}
+
+/// `sync`: the explicit writeback step, every dirty page of every file written to its device.
+pub async fn sync(cx: &Cx) -> KResult<()> {
+    let inos = inodes_by_mount(cx);
+    cx.call("sys_sync", async {
+        for (ino, mount) in inos {
+            let cx = Cx {
+                mount,
+                ..cx.clone()
+            };
+            filemap::write_and_wait_range(&cx, ino, 0, u64::MAX).await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// `echo 3 > /proc/sys/vm/drop_caches` after `sync`: write back, then evict every clean page
+/// that no process maps.
+pub async fn drop_caches(cx: &Cx) -> KResult<()> {
+    sync(cx).await?;
+    let inos = inodes_by_mount(cx);
     cx.call("drop_caches", async {
         for (ino, mount) in inos {
             let cx = Cx {
