@@ -150,6 +150,11 @@ pub async fn handle_mm_fault(cx: &Cx, addr: u64, write: bool) -> Result<(), User
         return Err(UserFault::Signal("SIGSEGV"));
     }
     let pte = cx.with(|k| k.mm.ptes.get(&page_of(addr)).copied());
+    let fault_handler = if vma.mixedmap {
+        FaultKind::Dax
+    } else {
+        FaultKind::Filemap
+    };
     let (r, major, handler) = match pte {
         Some(pte) => {
             let r = cx.call("do_wp_page", do_wp_page(cx, &vma, addr, pte)).await;
@@ -159,15 +164,7 @@ pub async fn handle_mm_fault(cx: &Cx, addr: u64, write: bool) -> Result<(), User
             let (r, m) = cx
                 .call("do_read_fault", do_read_fault(cx, &vma, addr))
                 .await;
-            (
-                r,
-                m,
-                if vma.mixedmap {
-                    FaultKind::Dax
-                } else {
-                    FaultKind::Filemap
-                },
-            )
+            (r, m, fault_handler)
         }
         None if !vma.shared => {
             let (r, m) = cx.call("do_cow_fault", do_cow_fault(cx, &vma, addr)).await;
@@ -177,15 +174,7 @@ pub async fn handle_mm_fault(cx: &Cx, addr: u64, write: bool) -> Result<(), User
             let (r, m) = cx
                 .call("do_shared_fault", do_shared_fault(cx, &vma, addr))
                 .await;
-            (
-                r,
-                m,
-                if vma.mixedmap {
-                    FaultKind::Dax
-                } else {
-                    FaultKind::Filemap
-                },
-            )
+            (r, m, fault_handler)
         }
     };
     cx.emit_ns(

@@ -732,12 +732,14 @@ pub async fn drop_caches(cx: &Cx) -> KResult<()> {
     let inos = inodes_by_mount(cx);
     cx.call("drop_caches", async {
         for (ino, mount) in inos {
-            let cx = Cx {
-                mount,
-                ..cx.clone()
-            };
-            filemap::write_and_wait_range(&cx, ino, 0, u64::MAX).await?;
-            evict_pages(&cx, ino, false);
+            evict_pages(
+                &Cx {
+                    mount,
+                    ..cx.clone()
+                },
+                ino,
+                false,
+            );
         }
         Ok(())
     })
