@@ -413,25 +413,194 @@ fn error_report(e: ParseError) -> Report {
     }
 }
 
-struct Runner {
+/// Where a resumable run is.
+enum Phase {
+    /// Between items: start the next one.
+    Between,
+    /// The main thread is running a top-level command.
+    Main,
+    /// Pending threads are running to the end (before the next command, or at the end).
+    Threads,
+    /// A `schedule` line is being followed, at this position.
+    Schedule { item: usize, pos: usize },
+}
+
+/// A run that can be advanced a number of steps at a time, so a long scenario can run in
+/// slices (the app keeps the page responsive and shows progress between slices). The result is
+/// the same as running it in one go.
+pub struct Execution {
+    scenario: Scenario,
     sim: Sim,
     results: Rc<RefCell<Vec<CmdResult>>>,
     pending: Vec<ThreadId>,
     names: BTreeMap<String, ThreadId>,
+    next: usize,
+    phase: Phase,
     stop_at: u32,
+    done: bool,
 }
 
-impl Runner {
+impl Execution {
+    /// Prepare a run. Thread names in `schedule` must exist: that is checked here.
+    pub fn new(s: &Scenario) -> Result<Self, ParseError> {
+        let mut declared: Vec<&str> = Vec::new();
+        for it in &s.items {
+            match it {
+                Item::Thread { name, .. } => declared.push(name),
+                Item::Schedule { line, order } => {
+                    for (n, col) in order {
+                        if !declared.contains(&n.as_str()) {
+                            let m = match scenario::suggest(n, &declared) {
+                                Some(d) => format!("unknown thread \"{n}\"; did you mean \"{d}\"?"),
+                                None => format!("unknown thread \"{n}\": declare it with thread {n} {{ ... }} before the schedule"),
+                            };
+                            return Err(ParseError {
+                                line: *line,
+                                col: *col,
+                                message: m,
+                            });
+                        }
+                    }
+                }
+                Item::Stmt(_) => {}
+            }
+        }
+        Ok(Execution {
+            scenario: s.clone(),
+            sim: Sim::new(DEFAULT_RAM),
+            results: Rc::new(RefCell::new(Vec::new())),
+            pending: Vec::new(),
+            names: BTreeMap::new(),
+            next: 0,
+            phase: Phase::Between,
+            stop_at: 0,
+            done: false,
+        })
+    }
+
+    /// Steps run so far.
+    pub fn step(&self) -> u32 {
+        self.sim.kernel().step
+    }
+
+    /// Whether the scenario has run to its end.
+    pub fn finished(&self) -> bool {
+        self.done
+    }
+
     fn stopped(&self) -> bool {
-        self.sim.kernel().step >= self.stop_at
+        self.step() >= self.stop_at
     }
 
     fn note(&self, tid: ThreadId, text: String) {
-        let cx = self.sim.cx(tid);
-        cx.emit(EventKind::Schedule { text });
+        self.sim.cx(tid).emit(EventKind::Schedule { text });
     }
 
-    /// Run the pending threads to the end: the first runnable one, in declaration order.
+    /// Run up to `steps` more steps (never past [`MAX_STEPS`]). Returns whether the run is
+    /// finished.
+    pub fn advance(&mut self, steps: u32) -> bool {
+        self.stop_at = self.step().saturating_add(steps).min(MAX_STEPS);
+        while !self.done {
+            if self.stopped() {
+                // The hard limit ends the run; a slice just pauses it.
+                self.done = self.step() >= MAX_STEPS;
+                return self.done;
+            }
+            match self.phase {
+                Phase::Main => {
+                    while self.sim.alive(ThreadId(0)) && !self.stopped() {
+                        if !self.sim.step(ThreadId(0)) {
+                            self.note(
+                                ThreadId(0),
+                                "deadlock: the main thread waits forever and is stopped".into(),
+                            );
+                            self.sim.kill(ThreadId(0));
+                        }
+                    }
+                    if !self.sim.alive(ThreadId(0)) {
+                        self.phase = Phase::Between;
+                    }
+                }
+                Phase::Threads => {
+                    self.finish_threads();
+                    if self.pending.is_empty() {
+                        self.phase = Phase::Between;
+                    }
+                }
+                Phase::Schedule { item, pos } => {
+                    let Item::Schedule { order, .. } = &self.scenario.items[item] else {
+                        unreachable!("a schedule phase points at a schedule item")
+                    };
+                    let order = order.clone();
+                    let mut p = pos;
+                    while p < order.len() && !self.stopped() {
+                        self.schedule_one(&order[p].0);
+                        p += 1;
+                    }
+                    self.phase = if p < order.len() {
+                        Phase::Schedule { item, pos: p }
+                    } else {
+                        Phase::Threads
+                    };
+                }
+                Phase::Between => self.start_next(),
+            }
+        }
+        true
+    }
+
+    /// Take the next item: a command waits for pending threads to finish first.
+    fn start_next(&mut self) {
+        self.pending.retain(|t| self.sim.alive(*t));
+        let Some(item) = self.scenario.items.get(self.next) else {
+            if self.pending.is_empty() {
+                self.done = true;
+            } else {
+                self.phase = Phase::Threads;
+            }
+            return;
+        };
+        match item {
+            Item::Stmt(_) if !self.pending.is_empty() => self.phase = Phase::Threads,
+            Item::Stmt(stmt) => {
+                let (cx, results, stmt) =
+                    (self.sim.cx(ThreadId(0)), self.results.clone(), stmt.clone());
+                self.sim.set_task(ThreadId(0), async move {
+                    let res = run_stmt(cx, stmt, None).await;
+                    results.borrow_mut().push(res);
+                });
+                self.phase = Phase::Main;
+                self.next += 1;
+            }
+            Item::Thread { name, body, .. } => {
+                let tid = self.sim.add_thread(name);
+                self.names.insert(name.clone(), tid);
+                let (cx, results, body, name) = (
+                    self.sim.cx(tid),
+                    self.results.clone(),
+                    body.clone(),
+                    name.clone(),
+                );
+                self.sim.set_task(tid, async move {
+                    for stmt in body {
+                        let res = run_stmt(cx.clone(), stmt, Some(name.clone())).await;
+                        results.borrow_mut().push(res);
+                    }
+                });
+                self.pending.push(tid);
+                self.next += 1;
+            }
+            Item::Schedule { .. } => {
+                self.phase = Phase::Schedule {
+                    item: self.next,
+                    pos: 0,
+                };
+                self.next += 1;
+            }
+        }
+    }
+
+    /// Run the pending threads toward the end: the first runnable one, in declaration order.
     fn finish_threads(&mut self) {
         loop {
             self.pending.retain(|t| self.sim.alive(*t));
@@ -457,30 +626,44 @@ impl Runner {
         }
     }
 
-    fn schedule(&mut self, order: &[(String, u32)]) {
-        for (name, _) in order {
-            if self.stopped() {
-                return;
-            }
-            let t = self.names[name];
-            if !self.sim.alive(t) {
-                self.note(
-                    t,
-                    format!("schedule: thread {name} has finished; step skipped"),
-                );
-            } else if !self.sim.runnable(t) {
-                let what = match self.sim.blocked_on(t) {
-                    Some(crate::kernel::Blocker::Lock(l, _)) => l.to_string(),
-                    Some(crate::kernel::Blocker::DioCount(i)) => format!("i_dio_count(ino {i})"),
-                    None => "nothing".into(),
-                };
-                self.note(
-                    t,
-                    format!("schedule: thread {name} is waiting for {what}; step skipped"),
-                );
-            } else {
-                self.sim.step(t);
-            }
+    /// One entry of a schedule: the named thread runs a step, or the entry is skipped with an
+    /// event saying why.
+    fn schedule_one(&mut self, name: &str) {
+        let t = self.names[name];
+        if !self.sim.alive(t) {
+            self.note(
+                t,
+                format!("schedule: thread {name} has finished; step skipped"),
+            );
+        } else if !self.sim.runnable(t) {
+            let what = match self.sim.blocked_on(t) {
+                Some(crate::kernel::Blocker::Lock(l, _)) => l.to_string(),
+                Some(crate::kernel::Blocker::DioCount(i)) => format!("i_dio_count(ino {i})"),
+                None => "nothing".into(),
+            };
+            self.note(
+                t,
+                format!("schedule: thread {name} is waiting for {what}; step skipped"),
+            );
+        } else {
+            self.sim.step(t);
+        }
+    }
+
+    /// The run as it stands.
+    pub fn into_run(self) -> Run {
+        let results = self.results.borrow().clone();
+        let abandoned = self.sim.kernel().events.iter().any(
+            |e| matches!(&e.kind, EventKind::Schedule { text } if text.starts_with("deadlock")),
+        );
+        let ok = results
+            .iter()
+            .all(|c| c.ok || !is_expect(&self.scenario, c.line))
+            && !abandoned;
+        Run {
+            sim: self.sim,
+            results,
+            ok,
         }
     }
 }
@@ -488,92 +671,9 @@ impl Runner {
 /// Run a parsed scenario, stopping after step `stop_at` if given (to rebuild the state at a
 /// step). Thread names in `schedule` must exist: that is checked first.
 pub fn run(s: &Scenario, stop_at: Option<u32>) -> Result<Run, ParseError> {
-    let mut declared: Vec<&str> = Vec::new();
-    for it in &s.items {
-        match it {
-            Item::Thread { name, .. } => declared.push(name),
-            Item::Schedule { line, order } => {
-                for (n, col) in order {
-                    if !declared.contains(&n.as_str()) {
-                        let m = match scenario::suggest(n, &declared) {
-                            Some(d) => format!("unknown thread \"{n}\"; did you mean \"{d}\"?"),
-                            None => format!("unknown thread \"{n}\": declare it with thread {n} {{ ... }} before the schedule"),
-                        };
-                        return Err(ParseError {
-                            line: *line,
-                            col: *col,
-                            message: m,
-                        });
-                    }
-                }
-            }
-            Item::Stmt(_) => {}
-        }
-    }
-    let mut r = Runner {
-        sim: Sim::new(DEFAULT_RAM),
-        results: Rc::new(RefCell::new(Vec::new())),
-        pending: Vec::new(),
-        names: BTreeMap::new(),
-        stop_at: stop_at.unwrap_or(MAX_STEPS).min(MAX_STEPS),
-    };
-    for it in &s.items {
-        if r.stopped() {
-            break;
-        }
-        match it {
-            Item::Stmt(stmt) => {
-                r.finish_threads();
-                let cx = r.sim.cx(ThreadId(0));
-                let results = r.results.clone();
-                let stmt = stmt.clone();
-                r.sim.set_task(ThreadId(0), async move {
-                    let res = run_stmt(cx, stmt, None).await;
-                    results.borrow_mut().push(res);
-                });
-                while r.sim.alive(ThreadId(0)) && !r.stopped() {
-                    if !r.sim.step(ThreadId(0)) {
-                        r.note(
-                            ThreadId(0),
-                            "deadlock: the main thread waits forever and is stopped".into(),
-                        );
-                        r.sim.kill(ThreadId(0));
-                    }
-                }
-            }
-            Item::Thread { name, body, .. } => {
-                let tid = r.sim.add_thread(name);
-                r.names.insert(name.clone(), tid);
-                let cx = r.sim.cx(tid);
-                let results = r.results.clone();
-                let body = body.clone();
-                let name = name.clone();
-                r.sim.set_task(tid, async move {
-                    for stmt in body {
-                        let res = run_stmt(cx.clone(), stmt, Some(name.clone())).await;
-                        results.borrow_mut().push(res);
-                    }
-                });
-                r.pending.push(tid);
-            }
-            Item::Schedule { order, .. } => {
-                r.schedule(order);
-                r.finish_threads();
-            }
-        }
-    }
-    r.finish_threads();
-    let results = r.results.borrow().clone();
-    let abandoned =
-        r.sim.kernel().events.iter().any(
-            |e| matches!(&e.kind, EventKind::Schedule { text } if text.starts_with("deadlock")),
-        );
-    let ok = results.iter().all(|c| c.ok || !is_expect(s, c.line)) && !abandoned;
-    Ok(Run {
-        sim: r.sim,
-        results,
-        ok,
-    })
+    let mut e = Execution::new(s)?;
+    e.advance(stop_at.unwrap_or(MAX_STEPS));
+    Ok(e.into_run())
 }
 
 fn is_expect(s: &Scenario, line: u32) -> bool {

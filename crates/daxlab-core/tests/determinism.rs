@@ -51,3 +51,19 @@ fn every_scenario_gives_identical_json_twice_and_passes_its_expects() {
         );
     }
 }
+
+#[test]
+fn running_in_slices_gives_the_same_trace_as_running_in_one_go() {
+    for p in scenarios() {
+        let text = std::fs::read_to_string(&p).expect("read scenario");
+        let s = daxlab_core::scenario::parse(&text).expect("valid scenario");
+        let whole = daxlab_core::run::run(&s, None).expect("runs").report().to_json();
+        let mut e = daxlab_core::run::Execution::new(&s).expect("runs");
+        let mut slices = 0;
+        while !e.advance(7) {
+            slices += 1;
+        }
+        assert!(slices > 1, "{}: ran in {slices} slices", p.display());
+        assert_eq!(e.into_run().report().to_json(), whole, "{}", p.display());
+    }
+}
