@@ -132,7 +132,8 @@ test('keyboard help, dark theme and presentation mode', async () => {
   await help.waitFor();
   assert.match(await help.textContent(), /step forward \/ back/);
   await shot(p, 'help');
-  await help.getByRole('button', { name: 'Close' }).click();
+  await p.keyboard.press('Escape');
+  await help.waitFor({ state: 'detached' });
   await p.keyboard.press('t');
   await p.keyboard.press('t');
   assert.equal(await p.locator('.app').getAttribute('data-theme'), 'dark');
@@ -161,7 +162,7 @@ test('the inspector shows a page-table entry selected in the process view', asyn
   await p.close();
 });
 
-test('long work shows that it is running, and the page stays on the previous run meanwhile', async () => {
+test('long work runs in slices: the page stays responsive, shows progress, and keeps the previous run meanwhile', async () => {
   const p = await page(b);
   await p.goto(server.base + '/');
   await waitStep(p, /^19 \/ 19$/);
@@ -173,6 +174,8 @@ test('long work shows that it is running, and the page stays on the previous run
       .observe(document.body, { childList: true, subtree: true });
   });
   await p.getByTestId('run').click();
+  // The page stays responsive: the status counts the steps run so far while the run goes on.
+  await p.getByRole('status').filter({ hasText: /Running the scenario… \d+ steps/ }).waitFor({ timeout: 60000 });
   await p.waitForFunction(() => /i_size 33554432/.test(document.querySelector('[data-testid=file-12]')?.textContent ?? ''), null, { timeout: 60000 });
   assert.equal(await p.evaluate(() => window.sawBusy), true, 'the running status was shown');
   assert.equal(await p.locator('.busy-bar').count(), 0, 'and is gone when the run is done');

@@ -259,6 +259,8 @@ pub struct Session {
     pub ok: bool,
     /// Mount paths in order.
     pub mounts: Vec<String>,
+    /// The machine at the end of the run (kept, so showing the end never reruns it).
+    pub end: Snapshot,
 }
 
 impl Session {
@@ -305,8 +307,46 @@ read f 0 20
 
 /// Run a scenario to the end.
 pub fn session(text: &str) -> Result<Rc<Session>, ParseError> {
-    let scenario = scenario::parse(text)?;
-    let r = run::run(&scenario, None)?;
+    let mut r = Running::start(text)?;
+    r.advance(run::MAX_STEPS);
+    Ok(r.into_session())
+}
+
+/// A scenario being run a slice at a time (see [`run::Execution`]), so the page can show
+/// progress and stay responsive while a long scenario runs.
+pub struct Running {
+    text: String,
+    scenario: Scenario,
+    exec: run::Execution,
+}
+
+impl Running {
+    /// Parse and prepare.
+    pub fn start(text: &str) -> Result<Self, ParseError> {
+        let scenario = scenario::parse(text)?;
+        let exec = run::Execution::new(&scenario)?;
+        Ok(Running {
+            text: text.to_string(),
+            scenario,
+            exec,
+        })
+    }
+    /// Run up to `steps` more steps; true when finished.
+    pub fn advance(&mut self, steps: u32) -> bool {
+        self.exec.advance(steps)
+    }
+    /// Steps run so far.
+    pub fn step(&self) -> u32 {
+        self.exec.step()
+    }
+    /// The finished run as a session.
+    pub fn into_session(self) -> Rc<Session> {
+        session_of(self.text, self.scenario, self.exec.into_run())
+    }
+}
+
+fn session_of(text: String, scenario: Scenario, r: run::Run) -> Rc<Session> {
+    let end = machine(&r);
     let k = r.sim.kernel();
     let lanes: Vec<String> = r
         .sim
@@ -363,8 +403,8 @@ pub fn session(text: &str) -> Result<Rc<Session>, ParseError> {
             }
         })
         .collect();
-    Ok(Rc::new(Session {
-        text: text.to_string(),
+    Rc::new(Session {
+        text,
         total_steps: k.step,
         events,
         lanes,
@@ -373,7 +413,8 @@ pub fn session(text: &str) -> Result<Rc<Session>, ParseError> {
         ok: r.ok,
         mounts: k.mounts.iter().map(|m| m.path.clone()).collect(),
         scenario,
-    }))
+        end,
+    })
 }
 
 /// A device as the views show it.
@@ -476,9 +517,17 @@ pub struct Snapshot {
 
 /// The machine of `session` after `step`.
 pub fn snapshot(session: &Session, step: u32) -> Snapshot {
+    if step >= session.total_steps {
+        return session.end.clone();
+    }
     let Ok(r) = run::run(&session.scenario, Some(step)) else {
         unreachable!("the scenario ran once already, so its threads exist")
     };
+    machine(&r)
+}
+
+/// The machine of a run as it stands.
+fn machine(r: &run::Run) -> Snapshot {
     let k = r.sim.kernel();
     let ram = k
         .mem

@@ -57,7 +57,10 @@ fn running_in_slices_gives_the_same_trace_as_running_in_one_go() {
     for p in scenarios() {
         let text = std::fs::read_to_string(&p).expect("read scenario");
         let s = daxlab_core::scenario::parse(&text).expect("valid scenario");
-        let whole = daxlab_core::run::run(&s, None).expect("runs").report().to_json();
+        let whole = daxlab_core::run::run(&s, None)
+            .expect("runs")
+            .report()
+            .to_json();
         let mut e = daxlab_core::run::Execution::new(&s).expect("runs");
         let mut slices = 0;
         while !e.advance(7) {

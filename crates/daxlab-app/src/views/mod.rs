@@ -12,7 +12,8 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use gloo::events::{EventListener, EventListenerOptions};
-use gloo::timers::callback::{Interval, Timeout};
+use gloo::timers::callback::Interval;
+use gloo::timers::future::TimeoutFuture;
 use gloo::utils::{document, window};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -26,6 +27,9 @@ use daxlab_core::scenario::ParseError;
 pub use console::{check_line, complete};
 
 const PROGRESS_KEY: &str = "daxlab.lessons.done";
+
+/// Steps a run takes between two pauses (a few milliseconds of work).
+const SLICE_STEPS: u32 = 20_000;
 
 fn storage() -> Option<web_sys::Storage> {
     window().local_storage().ok().flatten()
@@ -63,9 +67,9 @@ pub fn app() -> Html {
         });
     }
 
-    // Derived: the run of the scenario, and of its page-cache twin when comparing. Running is
-    // deferred by a little more than one frame so the "Running…" status is painted first;
-    // meanwhile the previous run stays on screen.
+    // Derived: the run of the scenario, and of its page-cache twin when comparing. A run goes
+    // in slices of steps with a pause between them, so the page stays responsive and shows
+    // progress; meanwhile the previous run stays on screen. A newer scenario cancels an older run.
     type Ran = (
         String,
         bool,
@@ -73,20 +77,51 @@ pub fn app() -> Html {
         Option<Rc<Session>>,
     );
     let ran = use_state(|| None::<Ran>);
+    let progress = use_state(|| 0u32);
+    let generation = use_mut_ref(|| 0u64);
     {
-        let ran = ran.clone();
+        let (ran, progress, generation) = (ran.clone(), progress.clone(), generation.clone());
         use_effect_with(
             (state.scenario.clone(), state.compare),
             move |(text, compare)| {
+                *generation.borrow_mut() += 1;
+                let me = *generation.borrow();
+                progress.set(0);
                 let (text, compare) = (text.clone(), *compare);
-                let t = Timeout::new(20, move || {
-                    let main = boundary::session(&text);
-                    let twin = compare
-                        .then(|| boundary::session(&page_cache_twin(&text)).ok())
-                        .flatten();
-                    ran.set(Some((text, compare, main, twin)));
+                wasm_bindgen_futures::spawn_local(async move {
+                    let current = || *generation.borrow() == me;
+                    // Let the status paint before the first slice.
+                    TimeoutFuture::new(20).await;
+                    let mut runs = Vec::new();
+                    let texts = if compare {
+                        vec![text.clone(), page_cache_twin(&text)]
+                    } else {
+                        vec![text.clone()]
+                    };
+                    for t in texts {
+                        let mut r = match boundary::Running::start(&t) {
+                            Ok(r) => r,
+                            Err(e) => {
+                                runs.push(Err(e));
+                                continue;
+                            }
+                        };
+                        while !r.advance(SLICE_STEPS) {
+                            if !current() {
+                                return;
+                            }
+                            progress.set(r.step());
+                            TimeoutFuture::new(0).await;
+                        }
+                        runs.push(Ok(r.into_session()));
+                    }
+                    if current() {
+                        let mut runs = runs.into_iter();
+                        let main = runs.next().unwrap_or_else(|| boundary::session(&text));
+                        let twin = runs.next().and_then(Result::ok);
+                        ran.set(Some((text, compare, main, twin)));
+                    }
                 });
-                move || drop(t)
             },
         );
     }
@@ -185,8 +220,8 @@ pub fn app() -> Html {
     // Keyboard control.
     {
         let dispatch = dispatch.clone();
-        let cur = use_mut_ref(|| (0u32, 0u32, false));
-        *cur.borrow_mut() = (step, total, state.playing);
+        let cur = use_mut_ref(|| (0u32, 0u32, false, false));
+        *cur.borrow_mut() = (step, total, state.playing, state.help);
         use_effect_with((), move |_| {
             let l = EventListener::new_with_options(
                 &document(),
@@ -202,7 +237,7 @@ pub fn app() -> Html {
                     if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
                         return;
                     }
-                    let (from, total, playing) = *cur.borrow();
+                    let (from, total, playing, help) = *cur.borrow();
                     let by = |delta| Action::StepBy { from, delta, total };
                     let action = match (e.key().as_str(), e.shift_key()) {
                         ("ArrowRight", s) => Some(by(if s { 10 } else { 1 })),
@@ -214,6 +249,8 @@ pub fn app() -> Html {
                         ("t", _) => Some(Action::CycleTheme),
                         ("p", _) => Some(Action::TogglePresentation),
                         ("?", _) => Some(Action::ToggleHelp),
+                        // Escape closes the help if it is open, else clears the selection.
+                        ("Escape", _) if help => Some(Action::ToggleHelp),
                         ("Escape", _) => Some(Action::Select(None)),
                         ("/", _) => {
                             if let Some(i) = document()
@@ -320,7 +357,7 @@ pub fn app() -> Html {
                 </nav>
             </header>
             { for notice }
-            if busy { <p class="busy-bar" role="status"><span class="spinner" aria-hidden="true"></span>{ "Running the scenario…" }</p> }
+            if busy { <p class="busy-bar" role="status"><span class="spinner" aria-hidden="true"></span>{ if *progress > 0 { format!("Running the scenario… {} steps", *progress) } else { "Running the scenario…".to_string() } }</p> }
             if state.help { <panels::Help dispatch={dispatch.clone()} /> }
             <main class="layout">
                 <div class="left">

@@ -299,7 +299,7 @@ pub fn lesson_panel(p: &LessonProps) -> Html {
 }
 
 /// Keyboard shortcuts.
-pub const SHORTCUTS: [(&str, &str); 10] = [
+pub const SHORTCUTS: [(&str, &str); 9] = [
     ("→ / ←", "step forward / back"),
     ("Shift + → / ←", "ten steps forward / back"),
     ("Home / End", "first / last step"),
@@ -307,9 +307,8 @@ pub const SHORTCUTS: [(&str, &str); 10] = [
     ("c", "page cache and DAX side by side"),
     ("t", "theme: auto, light, dark"),
     ("p", "presentation mode (large fonts)"),
-    ("s", "copy a link to this state into the address bar"),
     ("/", "focus the console"),
-    ("?", "this help"),
+    ("?", "this help (Escape closes it)"),
 ];
 
 #[derive(Properties, PartialEq)]
@@ -328,7 +327,7 @@ pub fn help(p: &HelpProps) -> Html {
         <div class="help" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts">
             <h2>{ "Keyboard shortcuts" }</h2>
             <dl>{ for SHORTCUTS.iter().map(|(k, v)| html!{ <><dt><kbd>{ *k }</kbd></dt><dd>{ *v }</dd></> }) }</dl>
-            <p>{ "In the console: ↑/↓ history, Tab completes a command word, Enter runs the line. In the editor: Ctrl+Enter runs the scenario." }</p>
+            <p>{ "In the console: ↑/↓ history, Tab completes a command word, Enter runs the line. In the editor: Ctrl+Enter runs the scenario. The address bar always holds a link to what you see: copy it to share." }</p>
             <button onclick={close} autofocus=true>{ "Close" }</button>
         </div>
     }
