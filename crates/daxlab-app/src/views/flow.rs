@@ -14,7 +14,7 @@ pub struct FlowProps {
     pub dispatch: Callback<Action>,
 }
 
-const COLX: [u32; 3] = [70, 300, 530];
+const COLX: [u32; 3] = [50, 220, 390];
 const NAMES: [&str; 3] = ["user memory", "RAM: page cache", "device"];
 
 /// The data-flow diagram.
@@ -30,10 +30,10 @@ pub fn flow_view(p: &FlowProps) -> Html {
     html! {
         <div class="panel flow" role="group" aria-label="Copies in this step">
             <h3>{ "Copies and zeroing in this step" }</h3>
-            <svg class="flowsvg" viewBox={format!("0 0 600 {h}")} role="img"
+            <svg class="flowsvg" viewBox={format!("0 0 440 {h}")} role="img"
                  aria-label={format!("{} copies or zeroings in this step", flows.len())}>
                 <defs>
-                    <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                    <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="11" markerHeight="11" orient="auto-start-reverse">
                         <path d="M0,0 L10,5 L0,10 z" class="arrowhead" />
                     </marker>
                 </defs>
@@ -43,12 +43,12 @@ pub fn flow_view(p: &FlowProps) -> Html {
                         <line x1={COLX[c].to_string()} x2={COLX[c].to_string()} y1="24" y2={(h - 4).to_string()} class="colline" />
                     </g>
                 }) }
-                if flows.is_empty() { <text x="300" y="50" text-anchor="middle" class="none">{ "no data moved in this step" }</text> }
+                if flows.is_empty() { <text x="220" y="50" text-anchor="middle" class="none">{ "no data moved in this step" }</text> }
                 { for flows.iter().enumerate().map(|(i, e)| {
                     let Some(f) = &e.flow else { return html! {} };
                     let y = 56 + 38 * i as u32;
                     let to = COLX[f.to.column];
-                    let (from, zero) = match &f.from { Some(s) => (COLX[s.column], false), None => (if to > 200 { to - 200 } else { to + 200 }, true) };
+                    let (from, zero) = match &f.from { Some(s) => (COLX[s.column], false), None => (if to > 150 { to - 150 } else { to + 150 }, true) };
                     let (x1, x2) = if from == to { (from - 40, to + 40) } else { (from, to) };
                     let lit = f.to.pfn.is_some() && (f.to.pfn == p.selected || f.from.as_ref().and_then(|s| s.pfn) == p.selected);
                     let pfn = f.to.pfn.or(f.from.as_ref().and_then(|s| s.pfn));
