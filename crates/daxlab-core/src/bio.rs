@@ -4,11 +4,11 @@
 use crate::access;
 use crate::errno::KResult;
 use crate::event::{EventKind, Loc};
-use crate::mem::PAGE_SIZE;
+use crate::mem::{Pfn, PAGE_SIZE};
 use crate::sched::Cx;
 
-/// Move `len` bytes between device byte `dev_byte` (within one device page) and the memory at
-/// `mem` (a frame location), in the direction `write` (memory to device).
+/// `submit_bio` for memory reached through the kernel's linear map (a page-cache page): the
+/// frame and the offset in it follow from the location.
 pub fn submit_bio(
     cx: &Cx,
     dev: usize,
@@ -19,6 +19,21 @@ pub fn submit_bio(
 ) -> KResult<()> {
     let Some(pfn) = mem.pfn else { return Ok(()) };
     let foff = (mem.vaddr % PAGE_SIZE) as usize;
+    submit_bio_frame(cx, dev, dev_byte, (pfn, foff), mem, len, write)
+}
+
+/// Move `len` bytes between device byte `dev_byte` (within one device page) and bytes
+/// `foff..` of frame `pfn`, in the direction `write` (memory to device). `shown` is the memory
+/// side as the event names it (a page-cache page, or the user's page for direct I/O).
+pub fn submit_bio_frame(
+    cx: &Cx,
+    dev: usize,
+    dev_byte: u64,
+    (pfn, foff): (Pfn, usize),
+    shown: Loc,
+    len: u64,
+    write: bool,
+) -> KResult<()> {
     let (name, func, ns, vaddr) = cx.with(|k| {
         let d = &mut k.devices[dev];
         let ns = d
@@ -32,7 +47,11 @@ pub fn submit_bio(
         ))
     })?;
     let devloc = access::device(name, dev_byte, vaddr, None);
-    let (src, dst) = if write { (mem, devloc) } else { (devloc, mem) };
+    let (src, dst) = if write {
+        (shown, devloc)
+    } else {
+        (devloc, shown)
+    };
     cx.emit_ns(
         ns,
         EventKind::Copy {

@@ -3,7 +3,7 @@
 //! `mmap`, `mount`, and so on. Each returns a result; a failure is a result, never a panic.
 
 use crate::access::{self, USER_BUF};
-use crate::bio::submit_bio;
+use crate::bio::submit_bio_frame;
 use crate::block_dev::{BlockDevice, DeviceKind, DirectAccess};
 use crate::dax::{self, Io};
 use crate::errno::{Errno, KResult};
@@ -480,7 +480,11 @@ async fn blockdev_direct_io(cx: &Cx, ino: u64, pos: u64, mut buf: DirectBuf<'_>)
             while p < end {
                 let iblock = p / bs;
                 let off = p % bs;
-                let n = (bs - off).min(end - p).min(PAGE_SIZE - p % PAGE_SIZE);
+                let mut n = (bs - off).min(end - p).min(PAGE_SIZE - p % PAGE_SIZE);
+                if let DirectBuf::WritePages(_, uaddr, _) = &buf {
+                    // Nor may it cross a page of the user's buffer.
+                    n = n.min(PAGE_SIZE - (uaddr + (p - pos)) % PAGE_SIZE);
+                }
                 let bh = fs::get_block(
                     cx,
                     ino,
@@ -491,16 +495,15 @@ async fn blockdev_direct_io(cx: &Cx, ino: u64, pos: u64, mut buf: DirectBuf<'_>)
                 let i = (p - pos) as usize;
                 match (&mut buf, bh.block) {
                     (DirectBuf::Read(out), Some(b)) if bh.written() => {
-                        // The device writes into the user's pinned page: the model's user buffer.
+                        // The device writes into the user's pinned page. The model keeps user
+                        // buffers outside physical memory, so it stages them in a scratch frame.
                         let scratch = cx.with(|k| k.mem.alloc_ram(crate::mem::FrameUse::Anon))?;
-                        let at = access::kernel(crate::event::Space::User, scratch, 0);
-                        let at = crate::event::Loc {
-                            vaddr: USER_BUF + i as u64,
-                            ..at
-                        };
-                        submit_bio(cx, dev, b * bs + off, at, n, false)?;
+                        let user = user_page(USER_BUF + i as u64, scratch);
+                        let r =
+                            submit_bio_frame(cx, dev, b * bs + off, (scratch, 0), user, n, false);
                         cx.with(|k| k.mem.read(scratch, 0, &mut out[i..i + n as usize]));
                         cx.with(|k| k.mem.free_ram(scratch));
+                        r?;
                     }
                     (DirectBuf::Read(out), _) => access::zero_user(
                         cx,
@@ -514,34 +517,24 @@ async fn blockdev_direct_io(cx: &Cx, ino: u64, pos: u64, mut buf: DirectBuf<'_>)
                             zero_device(cx, dev, b * bs, off)?;
                             zero_device(cx, dev, b * bs + off + n, bs - off - n)?;
                         }
-                        let src = match &buf {
+                        let (frame, user, scratch) = match &buf {
                             DirectBuf::Write(data) => {
-                                let scratch =
-                                    cx.with(|k| k.mem.alloc_ram(crate::mem::FrameUse::Anon))?;
-                                cx.with(|k| k.mem.write(scratch, 0, &data[i..i + n as usize]));
-                                (scratch, true, USER_BUF + i as u64, 0)
+                                let f = cx.with(|k| k.mem.alloc_ram(crate::mem::FrameUse::Anon))?;
+                                cx.with(|k| k.mem.write(f, 0, &data[i..i + n as usize]));
+                                ((f, 0), user_page(USER_BUF + i as u64, f), true)
                             }
                             DirectBuf::WritePages(pages, uaddr, _) => {
+                                // The pages get_user_pages pinned: the device reads them directly.
                                 let ua = uaddr + i as u64;
-                                let pg =
-                                    pages[((ua - uaddr + uaddr % PAGE_SIZE) / PAGE_SIZE) as usize];
-                                (pg, false, ua, ua % PAGE_SIZE)
+                                let pg = pages
+                                    [((ua - (uaddr - uaddr % PAGE_SIZE)) / PAGE_SIZE) as usize];
+                                ((pg, (ua % PAGE_SIZE) as usize), user_page(ua, pg), false)
                             }
                             DirectBuf::Read(_) => unreachable!("matched a write above"),
                         };
-                        let at = crate::event::Loc {
-                            space: crate::event::Space::User,
-                            vaddr: src.2,
-                            pfn: Some(src.0),
-                        };
-                        let at = crate::event::Loc {
-                            vaddr: src.0.kaddr() + src.3,
-                            ..at
-                        };
-                        let at = crate::event::Loc { vaddr: src.2, ..at };
-                        let r = submit_bio_from(cx, dev, b * bs + off, at, src.3, n);
-                        if src.1 {
-                            cx.with(|k| k.mem.free_ram(src.0));
+                        let r = submit_bio_frame(cx, dev, b * bs + off, frame, user, n, true);
+                        if scratch {
+                            cx.with(|k| k.mem.free_ram(frame.0));
                         }
                         r?;
                     }
@@ -562,30 +555,13 @@ async fn blockdev_direct_io(cx: &Cx, ino: u64, pos: u64, mut buf: DirectBuf<'_>)
     .await
 }
 
-/// A bio from bytes `off..` of a user page (the Loc's vaddr is the user address).
-fn submit_bio_from(
-    cx: &Cx,
-    dev: usize,
-    byte: u64,
-    user: crate::event::Loc,
-    off: u64,
-    n: u64,
-) -> KResult<()> {
-    let pfn = user.pfn.ok_or(Errno::EFAULT)?;
-    // submit_bio takes the in-page offset from the vaddr; keep the user's address for the event.
-    let at = crate::event::Loc {
-        vaddr: pfn.kaddr() + off,
-        ..user.clone()
-    };
-    submit_bio(cx, dev, byte, at, n, true)?;
-    if let Some(crate::event::Event {
-        kind: EventKind::Copy { src, .. },
-        ..
-    }) = cx.k.borrow_mut().events.last_mut()
-    {
-        src.vaddr = user.vaddr;
+/// A user page as a bio names it: the user's address and the frame behind it.
+fn user_page(vaddr: u64, pfn: Pfn) -> crate::event::Loc {
+    crate::event::Loc {
+        space: crate::event::Space::User,
+        vaddr,
+        pfn: Some(pfn),
     }
-    Ok(())
 }
 
 fn zero_device(cx: &Cx, dev: usize, byte: u64, len: u64) -> KResult<()> {

@@ -28,6 +28,8 @@ enum Op {
     Store { off: u64, len: u64, byte: u8 },
     Load { off: u64, len: u64 },
     Truncate { size: u64 },
+    DirectWrite { off: u64, len: u64, byte: u8 },
+    DirectRead { off: u64, len: u64 },
     Fsync,
     DropCaches,
 }
@@ -43,6 +45,9 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (off.clone(), len.clone(), any::<u8>()).prop_map(|(off, len, byte)| Op::Store { off, len: len.min(MAX - off), byte }),
         3 => (off, len).prop_map(|(off, len)| Op::Load { off, len: len.min(MAX - off) }),
         2 => (0..=MAX).prop_map(|size| Op::Truncate { size }),
+        // O_DIRECT: sector-aligned offsets and lengths (blockdev_direct_IO requires them).
+        2 => (0..MAX / 512, 1..16u64, any::<u8>()).prop_map(|(s, n, byte)| Op::DirectWrite { off: s * 512, len: (n * 512).min(MAX - s * 512), byte }),
+        2 => (0..MAX / 512, 1..16u64).prop_map(|(s, n)| Op::DirectRead { off: s * 512, len: n * 512 }),
         1 => Just(Op::Fsync),
         1 => Just(Op::DropCaches),
     ]
@@ -63,7 +68,7 @@ fn scenario(ops: &[Op]) -> String {
     let mut t = String::new();
     for (i, (dev, fs, bs, opts)) in MOUNTS.iter().enumerate() {
         t += &format!("device d{i} {dev} size=16M\nmkfs {fs} /dev/d{i} bs={bs}\nmount /dev/d{i} /m{i} {opts}\n");
-        t += &format!("open f{i} /m{i}/file create\nmmap m{i} f{i} 0 {MAX} shared rw\n");
+        t += &format!("open f{i} /m{i}/file create\nopen g{i} /m{i}/file direct\nmmap m{i} f{i} 0 {MAX} shared rw\n");
     }
     let mut file: Vec<u8> = Vec::new();
     let each = |t: &mut String, line: &dyn Fn(usize) -> String| {
@@ -82,6 +87,22 @@ fn scenario(ops: &[Op]) -> String {
                 file[off as usize..(off + len) as usize].fill(byte);
                 each(&mut t, &|i| {
                     format!("expect write f{i} {off} fill={byte} len={len} == {len}")
+                });
+            }
+            Op::DirectWrite { off, len, byte } => {
+                if file.len() < (off + len) as usize {
+                    file.resize((off + len) as usize, 0);
+                }
+                file[off as usize..(off + len) as usize].fill(byte);
+                each(&mut t, &|i| {
+                    format!("expect write g{i} {off} fill={byte} len={len} == {len}")
+                });
+            }
+            Op::DirectRead { off, len } => {
+                let end = (off + len).min(size).max(off);
+                let want = quoted(file.get(off as usize..end as usize).unwrap_or(&[]));
+                each(&mut t, &|i| {
+                    format!("expect read g{i} {off} {len} == {want}")
                 });
             }
             Op::Read { off, len } => {
