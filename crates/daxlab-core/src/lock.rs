@@ -59,6 +59,19 @@ impl LockTable {
         }
     }
 
+    /// Release every lock `tid` holds (a thread stopped after a deadlock).
+    pub fn release_all(&mut self, tid: ThreadId) {
+        let mine: Vec<LockName> = self
+            .held
+            .iter()
+            .filter(|(_, h)| h.writer == Some(tid) || h.readers.contains(&tid))
+            .map(|(l, _)| *l)
+            .collect();
+        for l in mine {
+            self.release(l, tid);
+        }
+    }
+
     /// Every held lock, for the views.
     pub fn held(&self) -> impl Iterator<Item = (&LockName, &Holders)> {
         self.held.iter()

@@ -154,6 +154,9 @@ impl Sim {
     /// Abandon a thread's remaining work (after a deadlock).
     pub fn kill(&mut self, tid: ThreadId) {
         self.threads[tid.0 as usize].task = None;
-        self.k.borrow_mut().blocked.remove(&tid);
+        let mut k = self.k.borrow_mut();
+        k.blocked.remove(&tid);
+        // Its locks go with it, so the threads that remain are not stuck behind them.
+        k.locks.release_all(tid);
     }
 }

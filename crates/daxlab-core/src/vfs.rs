@@ -37,8 +37,17 @@ fn refuse(errno: Errno, message: impl Into<String>) -> Refusal {
     }
 }
 
+/// The largest device the model creates.
+pub const MAX_DEVICE_SIZE: u64 = 1 << 40;
+
 /// `device NAME KIND size=SIZE`: register a block device.
 pub fn add_device(cx: &Cx, name: &str, kind: DeviceKind, size: u64) -> Result<(), Refusal> {
+    if size > MAX_DEVICE_SIZE {
+        return Err(refuse(
+            Errno::EINVAL,
+            "device size must be at most 1 TiB in the model",
+        ));
+    }
     if size < PAGE_SIZE || !size.is_multiple_of(PAGE_SIZE) {
         return Err(refuse(
             Errno::EINVAL,
@@ -357,6 +366,9 @@ pub async fn read_into(cx: &Cx, fd: &str, pos: u64, mut out: Vec<u8>) -> (KResul
 
 async fn read_buf(cx: &Cx, fd: &str, pos: u64, out: &mut [u8]) -> KResult<u64> {
     let (f, cx) = file_cx(cx, fd)?;
+    if pos >= fs::MAX_FILE_SIZE {
+        return Ok(0); // past any file's end
+    }
     let cx = &cx;
     let len = out.len() as u64;
     cx.call("generic_file_read_iter", async {
@@ -389,6 +401,10 @@ pub async fn write(cx: &Cx, fd: &str, pos: u64, data: &[u8]) -> KResult<u64> {
     }
     if data.is_empty() {
         return Ok(0);
+    }
+    // generic_write_checks: nothing may be written at or past s_maxbytes.
+    if pos.saturating_add(data.len() as u64) > fs::MAX_FILE_SIZE {
+        return Err(Errno::EFBIG);
     }
     cx.call("generic_file_write_iter", async {
         let ino = f.ino;
@@ -594,6 +610,9 @@ pub async fn truncate(cx: &Cx, fd: &str, size: u64) -> KResult<()> {
     if f.rdonly {
         return Err(Errno::EBADF);
     }
+    if size > fs::MAX_FILE_SIZE {
+        return Err(Errno::EFBIG); // inode_newsize_ok
+    }
     setattr_size(&cx, f.ino, size).await
 }
 
@@ -736,6 +755,9 @@ pub async fn mmap(
     let (f, cx) = file_cx(cx, fd)?;
     if !offset.is_multiple_of(PAGE_SIZE) || len == 0 {
         return Err(Errno::EINVAL);
+    }
+    if offset.saturating_add(len) > fs::MAX_FILE_SIZE {
+        return Err(Errno::ENOMEM); // no room for such a mapping in the model's address space
     }
     if shared && writable && f.rdonly {
         return Err(Errno::EACCES);
@@ -884,6 +906,9 @@ pub async fn odirect_from_map(
     len: u64,
 ) -> KResult<u64> {
     let (f, fcx) = file_cx(cx, fd)?;
+    if pos.saturating_add(len) > fs::MAX_FILE_SIZE {
+        return Err(Errno::EFBIG);
+    }
     let (vma, mcx) = map_cx(cx, map, moff, len).await?;
     let uaddr = vma.start + moff;
     let pages = memory::get_user_pages(&mcx, uaddr, len, false).await?;

@@ -75,7 +75,7 @@ fn data_forms_and_sizes() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
@@ -90,8 +90,12 @@ proptest! {
             Just("mount /dev/x /m -o dax".to_string()),
             Just("open f /m/a create".to_string()),
             Just("mmap m f 0 8K shared rw".to_string()),
-            "(write|read|truncate|store|load) [fm] (0|4K|0x1fff|1M) (\"ab\"|1|4K|0)",
-            "(direct_access x sector=(0|7|8|2048) size=(0|1|4K|1M))",
+            "(write|read|truncate|store|load) [fm] (0|4K|0x1fff|1M|0xfffffffffffff000|0xffffffffffffffff) (\"ab\"|1|4K|0|0xffffffffffffffff)",
+            "(direct_access x sector=(0|7|8|2048|0xffffffffffffffff) size=(0|1|4K|1M|0x7fffffffffffffff))",
+            "device y (brd|axonram|dcssblk|disk) size=(4K|0xfffffffffffff000|0xffffffffffffffff)",
+            "mmap n f (0|0xfffffffffffff000) (4K|0xfffffffffffff000) (shared|private) (r|rw)",
+            "open (f|g) /m/a( direct)?( trunc)?",
+            "(odirect_from_map g 0 m 0 (512|0xfffffffffffffe00)|fsync f|sync|blocks f|munmap m|close f)",
             Just("thread t {".to_string()), Just("}".to_string()), Just("schedule t t".to_string()),
             Just("umount /m".to_string()), Just("unlink /m/a".to_string()), Just("drop_caches".to_string()),
         ], 0..24)) {

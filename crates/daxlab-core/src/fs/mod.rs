@@ -36,6 +36,9 @@ impl FsKind {
     }
 }
 
+/// The largest file (`s_maxbytes`). Simplified: 1 TiB for every filesystem of the model.
+pub const MAX_FILE_SIZE: u64 = 1 << 40;
+
 /// Blocks before the first data block (superblock, group descriptors, bitmaps, inode table).
 pub const META_BLOCKS: u64 = 4;
 
