@@ -122,6 +122,8 @@ pub enum PteOp {
     MakeWritable,
     /// A PTE was removed (`unmap_mapping_range`, `munmap`).
     Remove,
+    /// A PTE was made read-only in place (`page_mkclean` at writeback).
+    WriteProtect,
 }
 
 /// What a page-cache change did.

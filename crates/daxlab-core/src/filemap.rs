@@ -320,6 +320,20 @@ async fn writepage(cx: &Cx, ino: u64, index: u64) -> KResult<()> {
             if !pg.dirty {
                 return Ok(());
             }
+            // clear_page_dirty_for_io, before the I/O: the page is clean, and page_mkclean
+            // write-protects every PTE that maps it, so a store during or after writeback
+            // faults and dirties the page again (->page_mkwrite).
+            cx.with(|k| {
+                k.inode_mut(ino)
+                    .map(|i| i.mapping.pages.get_mut(&index).map(|p| p.dirty = false))
+            })?;
+            cx.emit(EventKind::PageCache {
+                op: CacheOp::Clean,
+                ino,
+                index,
+                pfn: pg.pfn,
+            });
+            memory::page_mkclean(cx, pg.pfn);
             let (dev, bs) = geometry(cx, ino)?;
             let per = PAGE_SIZE / bs;
             let size = i_size(cx, ino)?;
@@ -339,16 +353,6 @@ async fn writepage(cx: &Cx, ino: u64, index: u64) -> KResult<()> {
                     true,
                 )?;
             }
-            cx.with(|k| {
-                k.inode_mut(ino)
-                    .map(|i| i.mapping.pages.get_mut(&index).map(|p| p.dirty = false))
-            })?;
-            cx.emit(EventKind::PageCache {
-                op: CacheOp::Clean,
-                ino,
-                index,
-                pfn: pg.pfn,
-            });
             Ok(())
         }
         .await;

@@ -67,6 +67,30 @@ fn install_pte(cx: &Cx, addr: u64, pte: Pte) {
     });
 }
 
+/// `page_mkclean`: make every PTE that maps a page-cache page read-only (`rmap` walk), so the
+/// next store through any of them faults.
+pub fn page_mkclean(cx: &Cx, pfn: Pfn) {
+    let cleaned: Vec<u64> = cx.with(|k| {
+        k.mm.ptes
+            .iter_mut()
+            .filter(|(_, p)| p.pfn == pfn && p.writable && !p.anon && !p.special)
+            .map(|(a, p)| {
+                p.writable = false;
+                *a
+            })
+            .collect()
+    });
+    for vaddr in cleaned {
+        cx.emit(EventKind::Pte {
+            op: PteOp::WriteProtect,
+            vaddr,
+            pfn,
+            writable: false,
+            special: false,
+        });
+    }
+}
+
 /// `vm_insert_mixed(vma, addr, pfn)`: on x86 (`pte_special`), `insert_pfn` builds a special PTE
 /// with `vma->vm_page_prot`. A DAX mapping has `page_mkwrite`, so `vm_page_prot` is read-only
 /// (write notification) and the first store takes a write-protect fault.
