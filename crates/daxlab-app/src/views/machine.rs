@@ -35,6 +35,11 @@ pub fn machine(p: &MachineProps) -> Html {
         let d = d.clone();
         Callback::from(move |_: MouseEvent| d.emit(Action::Select(Some(sel.clone()))))
     };
+    let hole_pages: Vec<u64> = s
+        .files
+        .iter()
+        .flat_map(|f| f.pages.iter().filter(|p| p.hole).map(|p| p.pfn))
+        .collect();
     let pressed = |sel: Selection| (p.selection.as_ref() == Some(&sel)).to_string();
     html! {
         <div class="machine">
@@ -47,7 +52,7 @@ pub fn machine(p: &MachineProps) -> Html {
                         <button class="link" onclick={select(Selection::Vma(v.name.clone()))} aria-pressed={pressed(Selection::Vma(v.name.clone()))}>
                             { format!("{} {:#x} {} {} {}{}", v.name, v.start, v.file, if v.shared { "shared" } else { "private" }, if v.writable { "rw" } else { "r" }, if v.mixedmap { " VM_MIXEDMAP" } else { "" }) }
                         </button>
-                        <Grid label={format!("page-table entries of {}", v.name)} cells={vma_cells(v)} selected={p.selected} dispatch={d.clone()} />
+                        <Grid label={format!("page-table entries of {}", v.name)} cells={vma_cells(v, &hole_pages)} selected={p.selected} dispatch={d.clone()} />
                     </div>
                 }) }
             </div>

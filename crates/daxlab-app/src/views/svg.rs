@@ -74,24 +74,22 @@ fn hexpfn(p: u64) -> String {
     format!("{p:x}")
 }
 
-/// PTE cells of a mapping.
-pub fn vma_cells(v: &VmaView) -> Vec<(String, String, &'static str, Option<u64>, String)> {
+/// PTE cells of a mapping; `hole_pages` are the frames that are 4.0 DAX hole pages.
+pub fn vma_cells(
+    v: &VmaView,
+    hole_pages: &[u64],
+) -> Vec<(String, String, &'static str, Option<u64>, String)> {
     (0..v.pages.min(64))
         .map(|i| match v.ptes.iter().find(|p| p.0 == i) {
             Some(&(_, pfn, w, special, anon)) => {
-                let class = if anon {
-                    "anon"
+                let (class, kind) = if anon {
+                    ("anon", "anonymous copy")
                 } else if special {
-                    "dax"
+                    ("dax", "device pfn, special PTE")
+                } else if hole_pages.contains(&pfn) {
+                    ("hole", "zeroed hole page")
                 } else {
-                    "cache"
-                };
-                let kind = if anon {
-                    "anonymous copy"
-                } else if special {
-                    "device pfn, special PTE"
-                } else {
-                    "page-cache page"
+                    ("cache", "page-cache page")
                 };
                 (
                     format!("{i}"),
