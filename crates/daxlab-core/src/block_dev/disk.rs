@@ -2,7 +2,7 @@
 
 use super::private::PrivateStore;
 use super::{BlockDriver, DeviceKind};
-use crate::errno::{Errno, KResult};
+use crate::errno::KResult;
 use crate::mem::{Pfn, PhysMem};
 use crate::timing;
 
@@ -30,12 +30,6 @@ impl BlockDriver for Disk {
     fn size(&self) -> u64 {
         self.size
     }
-    fn has_direct_access(&self) -> bool {
-        false
-    }
-    fn direct_access(&mut self, _: &mut PhysMem, _: u64) -> KResult<(Pfn, u64)> {
-        Err(Errno::EOPNOTSUPP)
-    }
     fn rw(
         &mut self,
         mem: &mut PhysMem,
@@ -47,17 +41,11 @@ impl BlockDriver for Disk {
         self.store.dma(mem, off, pfn, foff, len, write);
         Ok(timing::DISK_REQUEST_NS + timing::disk_transfer_ns(len as u64))
     }
-    fn bio_func(&self, _: bool) -> &'static str {
-        "submit_bio"
-    }
     fn bio_vaddr(&self, _: u64) -> u64 {
         0 // DMA: no CPU address
     }
     fn cpu_ns(&self, _: u64) -> u64 {
         0
-    }
-    fn cpu_frames(&self, _: &PhysMem) -> Vec<(u64, Pfn)> {
-        Vec::new() // not CPU-addressable
     }
     fn describe(&self) -> String {
         format!(

@@ -75,11 +75,16 @@ pub trait BlockDriver: Debug {
     fn kind(&self) -> DeviceKind;
     /// Device size in bytes.
     fn size(&self) -> u64;
-    /// Whether the driver fills in `block_device_operations->direct_access`.
-    fn has_direct_access(&self) -> bool;
+    /// Whether the driver fills in `block_device_operations->direct_access`. Devices that are
+    /// not memory the CPU can address at all times must not.
+    fn has_direct_access(&self) -> bool {
+        false
+    }
     /// `->direct_access` (4.0: sector in, pfn and bytes available from there out). Called only
     /// when [`BlockDriver::has_direct_access`] and after the block layer's checks.
-    fn direct_access(&mut self, mem: &mut PhysMem, sector: u64) -> KResult<(Pfn, u64)>;
+    fn direct_access(&mut self, _mem: &mut PhysMem, _sector: u64) -> KResult<(Pfn, u64)> {
+        Err(Errno::EOPNOTSUPP)
+    }
     /// The bio path: move `buf.len()` bytes at device byte offset `off` (within one device page)
     /// to (`write`) or from the device, to or from bytes `frame.1..` of frame `frame.0`. Returns
     /// the simulated time it took.
@@ -92,14 +97,18 @@ pub trait BlockDriver: Debug {
         write: bool,
     ) -> KResult<u64>;
     /// The driver function that moves bio data (for the copy events).
-    fn bio_func(&self, write: bool) -> &'static str;
+    fn bio_func(&self, _write: bool) -> &'static str {
+        "submit_bio"
+    }
     /// The kernel virtual address the bio path uses for device byte `off`.
     fn bio_vaddr(&self, off: u64) -> u64;
     /// Simulated time of a CPU load or store of `len` bytes of this device's memory.
     fn cpu_ns(&self, len: u64) -> u64;
     /// The CPU frames that hold the device's data so far: (device page index, pfn). Empty for
     /// devices the CPU cannot address.
-    fn cpu_frames(&self, mem: &PhysMem) -> Vec<(u64, Pfn)>;
+    fn cpu_frames(&self, _mem: &PhysMem) -> Vec<(u64, Pfn)> {
+        Vec::new()
+    }
     /// One line describing the backing store, for the views.
     fn describe(&self) -> String;
 }

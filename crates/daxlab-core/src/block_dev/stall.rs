@@ -4,7 +4,7 @@
 
 use super::private::PrivateStore;
 use super::{BlockDriver, DeviceKind};
-use crate::errno::{Errno, KResult};
+use crate::errno::KResult;
 use crate::mem::{Pfn, PhysMem};
 use crate::timing;
 
@@ -37,12 +37,6 @@ impl BlockDriver for Stall {
     fn size(&self) -> u64 {
         self.size
     }
-    fn has_direct_access(&self) -> bool {
-        false
-    }
-    fn direct_access(&mut self, _: &mut PhysMem, _: u64) -> KResult<(Pfn, u64)> {
-        Err(Errno::EOPNOTSUPP)
-    }
     fn rw(
         &mut self,
         mem: &mut PhysMem,
@@ -61,17 +55,11 @@ impl BlockDriver for Stall {
         };
         Ok(timing::ram_copy_ns(len as u64) + stall)
     }
-    fn bio_func(&self, _: bool) -> &'static str {
-        "submit_bio"
-    }
     fn bio_vaddr(&self, _: u64) -> u64 {
         0
     }
     fn cpu_ns(&self, len: u64) -> u64 {
         timing::ram_copy_ns(len)
-    }
-    fn cpu_frames(&self, _: &PhysMem) -> Vec<(u64, Pfn)> {
-        Vec::new() // not CPU-addressable
     }
     fn describe(&self) -> String {
         format!(

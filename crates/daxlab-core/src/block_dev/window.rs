@@ -4,7 +4,7 @@
 
 use super::private::PrivateStore;
 use super::{BlockDriver, DeviceKind};
-use crate::errno::{Errno, KResult};
+use crate::errno::KResult;
 use crate::mem::{Pfn, PhysMem};
 use crate::timing;
 
@@ -40,12 +40,6 @@ impl BlockDriver for Window {
     fn size(&self) -> u64 {
         self.size
     }
-    fn has_direct_access(&self) -> bool {
-        false
-    }
-    fn direct_access(&mut self, _: &mut PhysMem, _: u64) -> KResult<(Pfn, u64)> {
-        Err(Errno::EOPNOTSUPP)
-    }
     fn rw(
         &mut self,
         mem: &mut PhysMem,
@@ -65,17 +59,11 @@ impl BlockDriver for Window {
         self.store.dma(mem, off, pfn, foff, len, write);
         Ok(ns)
     }
-    fn bio_func(&self, _: bool) -> &'static str {
-        "submit_bio"
-    }
     fn bio_vaddr(&self, off: u64) -> u64 {
         0xffff_c900_1000_0000 + off % WINDOW_SIZE
     }
     fn cpu_ns(&self, len: u64) -> u64 {
         timing::uncached_ns(len)
-    }
-    fn cpu_frames(&self, _: &PhysMem) -> Vec<(u64, Pfn)> {
-        Vec::new() // not CPU-addressable
     }
     fn describe(&self) -> String {
         format!(
