@@ -6,7 +6,7 @@ use crate::block_dev::DirectAccess;
 use crate::errno::{Errno, KResult};
 use crate::event::{CacheOp, EventKind, LockMode, LockName};
 use crate::fs::{self, BufferHead, Create, FsKind};
-use crate::mem::{FrameUse, Pfn, PAGE_SIZE, SECTOR_SIZE};
+use crate::mem::{FrameUse, PAGE_SIZE, SECTOR_SIZE};
 use crate::memory::{self, VmFault};
 use crate::mm::Vma;
 use crate::sched::Cx;
@@ -567,14 +567,4 @@ async fn dax_insert_mapping(cx: &Cx, vma: &Vma, addr: u64, bh: &BufferHead) -> K
         .await?;
     }
     r
-}
-
-/// The frame a DAX PTE maps is device memory or a brd page: never a page-cache page.
-pub fn is_dax_pfn(cx: &Cx, pfn: Pfn) -> bool {
-    cx.with(|k| {
-        matches!(
-            k.mem.get(pfn).map(|f| &f.usage),
-            Some(FrameUse::BrdPage { .. }) | Some(FrameUse::DeviceMemory { .. }) | None
-        )
-    })
 }

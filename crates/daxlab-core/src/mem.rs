@@ -132,11 +132,6 @@ impl PhysMem {
         }
     }
 
-    /// RAM frames in use.
-    pub fn ram_in_use(&self) -> u64 {
-        self.ram_next - self.ram_free.len() as u64
-    }
-
     /// Allocate a zeroed RAM page (`alloc_page(GFP_KERNEL | __GFP_ZERO)`); lowest free frame first,
     /// so allocation is deterministic.
     pub fn alloc_ram(&mut self, usage: FrameUse) -> KResult<Pfn> {
@@ -166,14 +161,6 @@ impl PhysMem {
             if n < self.ram_next {
                 self.ram_free.insert(n);
             }
-        }
-    }
-
-    /// Change what a RAM frame is used for (a hole page becoming... nothing else in 4.0; kept
-    /// general for the views).
-    pub fn set_use(&mut self, pfn: Pfn, usage: FrameUse) {
-        if let Some(f) = self.frames.get_mut(&pfn) {
-            f.usage = usage;
         }
     }
 
