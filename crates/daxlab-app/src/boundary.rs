@@ -1,15 +1,20 @@
-//! The one place the app calls the simulation core. A [`Session`] is one whole run of a
-//! scenario (its events and results); a [`Snapshot`] is the machine at one step of it, rebuilt by
-//! running the scenario again up to that step (the core is deterministic, so this is exact).
+//! The one place the app calls the simulation core. A [`Session`] is one run of a scenario
+//! (its results, the lanes, the events it kept and its checkpoints); a [`Snapshot`] is the
+//! machine at one step of it, made by forking the run from the nearest checkpoint. Everything
+//! here is plain data with named fields: the views never see the core's types of state.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use daxlab_core::counters::Counters;
-use daxlab_core::event::{Event, EventKind, Loc, Space};
-use daxlab_core::mem::FrameUse;
-use daxlab_core::run::{self, CmdResult};
-use daxlab_core::scenario::{self, ParseError, Scenario};
+use daxlab_core::engine::exec::{Execution, RunOptions};
+use daxlab_core::engine::trace::{Counters, Event, EventKind, Loc, Space, TraceMode};
+use daxlab_core::lang::outcome::CmdResult;
+use daxlab_core::lang::parse::{parse, ParseError};
+use daxlab_core::lang::report::Names;
+use daxlab_core::lang::text;
+use daxlab_core::state::mem::FrameUse;
+use daxlab_core::state::Machine;
 
 /// One event, ready to show: its text, its place in the call graph and what it touched.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +23,7 @@ pub struct EventRow {
     pub step: u32,
     /// Thread lane (0 = main).
     pub lane: usize,
-    /// Kind as the JSON names it (`copy`, `call`, ...).
+    /// Kind, as the trace names it (`copy`, `call`, ...).
     pub kind: &'static str,
     /// Call depth (function_graph indentation).
     pub depth: usize,
@@ -26,7 +31,7 @@ pub struct EventRow {
     pub text: String,
     /// Frames it touched (for linking to the views).
     pub pfns: Vec<u64>,
-    /// For copies and zeroing: (from, to, bytes, function, is_zero).
+    /// For copies and zeroing: where from and to.
     pub flow: Option<Flow>,
     /// Mount path it counts toward.
     pub mount: Option<String>,
@@ -48,7 +53,7 @@ pub struct Flow {
 /// A memory location class for the flow diagram, with its label.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Place {
-    /// Column: 0 user, 1 page cache (or hole/anon page), 2 device.
+    /// Column: 0 user, 1 RAM (page cache, hole or anonymous page), 2 device.
     pub column: usize,
     /// Label (address, page, sector).
     pub label: String,
@@ -56,173 +61,16 @@ pub struct Place {
     pub pfn: Option<u64>,
 }
 
-fn place(l: &Loc) -> Place {
-    let pfn = l.pfn.map(|p| p.0);
-    match &l.space {
-        Space::User => Place {
-            column: 0,
-            label: format!("user {:#x}", l.vaddr),
-            pfn,
-        },
-        Space::PageCache { ino, index } => Place {
-            column: 1,
-            label: format!("page cache ino {ino} page {index}"),
-            pfn,
-        },
-        Space::HolePage { ino, index } => Place {
-            column: 1,
-            label: format!("hole page ino {ino} page {index}"),
-            pfn,
-        },
-        Space::Anon => Place {
-            column: 1,
-            label: "anonymous page".into(),
-            pfn,
-        },
-        Space::Device { dev, sector } => Place {
-            column: 2,
-            label: format!("{dev} sector {sector}"),
-            pfn,
-        },
-    }
-}
-
-fn pfn_text(p: &Option<u64>) -> String {
-    p.map(|p| format!(" (pfn {p:#x})")).unwrap_or_default()
-}
-
-/// One line describing an event.
-pub fn describe(e: &Event) -> String {
-    match &e.kind {
-        EventKind::Call { func } => format!("{func}() {{"),
-        EventKind::Return { func, ret } => match ret {
-            Some(r) => format!("}} /* {func} = {r} */"),
-            None => format!("}} /* {func} */"),
-        },
-        EventKind::Lock { lock, mode } => format!(
-            "lock {lock} ({})",
-            if *mode == daxlab_core::event::LockMode::Read {
-                "read"
-            } else {
-                "write"
-            }
-        ),
-        EventKind::Unlock { lock } => format!("unlock {lock}"),
-        EventKind::Wait { what } => format!("waits for {what}"),
-        EventKind::Copy {
-            func,
-            src,
-            dst,
-            bytes,
-        } => {
-            let (s, d) = (place(src), place(dst));
-            format!(
-                "copy {bytes} B by {func}: {}{} → {}{}",
-                s.label,
-                pfn_text(&s.pfn),
-                d.label,
-                pfn_text(&d.pfn)
-            )
-        }
-        EventKind::Zero { func, dst, bytes } => {
-            let d = place(dst);
-            format!("zero {bytes} B by {func}: {}{}", d.label, pfn_text(&d.pfn))
-        }
-        EventKind::CopyAvoided { bytes } => {
-            format!("copy avoided: {bytes} B the page cache would have copied")
-        }
-        EventKind::Access {
-            vaddr,
-            pfn,
-            bytes,
-            write,
-        } => {
-            format!(
-                "user {} {bytes} B at {vaddr:#x} (pfn {:#x})",
-                if *write { "store" } else { "load" },
-                pfn.0
-            )
-        }
-        EventKind::Fault {
-            vaddr,
-            write,
-            major,
-            handler,
-        } => format!(
-            "{} {} fault at {vaddr:#x} ({handler:?})",
-            if *major { "major" } else { "minor" },
-            if *write { "write" } else { "read" }
-        ),
-        EventKind::Pte {
-            op,
-            vaddr,
-            pfn,
-            writable,
-            special,
-        } => format!(
-            "PTE {op:?} {vaddr:#x} → pfn {:#x} {}{}",
-            pfn.0,
-            if *writable { "rw" } else { "ro" },
-            if *special { " special" } else { "" }
-        ),
-        EventKind::PageCache {
-            op,
-            ino,
-            index,
-            pfn,
-        } => format!(
-            "page cache {op:?}: ino {ino} page {index} (pfn {:#x})",
-            pfn.0
-        ),
-        EventKind::BlockAlloc {
-            ino,
-            iblock,
-            block,
-            unwritten,
-        } => {
-            format!(
-                "allocate block {block} for ino {ino} block {iblock}{}",
-                if *unwritten { " (unwritten)" } else { "" }
-            )
-        }
-        EventKind::BlockFree { ino, iblock, block } => {
-            format!("free block {block} (ino {ino} block {iblock})")
-        }
-        EventKind::BlockConvert { ino, iblock } => {
-            format!("convert ino {ino} block {iblock} to written")
-        }
-        EventKind::Size { ino, size } => format!("i_size of ino {ino} = {size}"),
-        EventKind::Time { what, ns } => format!("{what}: {ns} ns"),
-        EventKind::Printk { text } => format!("kernel: {text}"),
-        EventKind::Error { func, errno } => format!("{func} failed: -{errno}"),
-        EventKind::Signal { signal, vaddr } => format!("{signal} at {vaddr:#x}"),
-        EventKind::Schedule { text } => text.clone(),
-    }
-}
-
-fn kind_name(e: &Event) -> &'static str {
-    match &e.kind {
-        EventKind::Call { .. } => "call",
-        EventKind::Return { .. } => "return",
-        EventKind::Lock { .. } => "lock",
-        EventKind::Unlock { .. } => "unlock",
-        EventKind::Wait { .. } => "wait",
-        EventKind::Copy { .. } => "copy",
-        EventKind::Zero { .. } => "zero",
-        EventKind::CopyAvoided { .. } => "copy_avoided",
-        EventKind::Access { .. } => "access",
-        EventKind::Fault { .. } => "fault",
-        EventKind::Pte { .. } => "pte",
-        EventKind::PageCache { .. } => "page_cache",
-        EventKind::BlockAlloc { .. } => "block_alloc",
-        EventKind::BlockFree { .. } => "block_free",
-        EventKind::BlockConvert { .. } => "block_convert",
-        EventKind::Size { .. } => "size",
-        EventKind::Time { .. } => "time",
-        EventKind::Printk { .. } => "printk",
-        EventKind::Error { .. } => "error",
-        EventKind::Signal { .. } => "signal",
-        EventKind::Schedule { .. } => "schedule",
+fn place(l: &Loc, n: &Names) -> Place {
+    let column = match l.space {
+        Space::User { .. } => 0,
+        Space::PageCache { .. } | Space::HolePage { .. } | Space::Anon | Space::Kernel => 1,
+        Space::Device { .. } => 2,
+    };
+    Place {
+        column,
+        label: text::place(&Loc { pfn: None, ..*l }, n),
+        pfn: l.pfn.map(|p| p.0),
     }
 }
 
@@ -233,18 +81,112 @@ fn pfns(e: &Event) -> Vec<u64> {
         EventKind::Zero { dst, .. } => loc(dst).into_iter().collect(),
         EventKind::Access { pfn, .. }
         | EventKind::Pte { pfn, .. }
-        | EventKind::PageCache { pfn, .. } => vec![pfn.0],
+        | EventKind::PageCache { pfn, .. } => {
+            vec![pfn.0]
+        }
         _ => vec![],
     }
 }
 
-/// One whole run of a scenario.
+/// Rows for events, with the call depth of each lane carried across.
+fn rows(events: &[Event], names: &Names, depth: &mut BTreeMap<usize, usize>) -> Vec<EventRow> {
+    events
+        .iter()
+        .map(|e| {
+            let lane = e.thread.0 as usize;
+            let d = depth.entry(lane).or_insert(0);
+            let shown = match e.kind {
+                EventKind::Call { .. } => {
+                    *d += 1;
+                    *d - 1
+                }
+                EventKind::Return { .. } => {
+                    *d = d.saturating_sub(1);
+                    *d
+                }
+                _ => *d,
+            };
+            let flow = match &e.kind {
+                EventKind::Copy {
+                    func,
+                    src,
+                    dst,
+                    bytes,
+                } => Some(Flow {
+                    from: Some(place(src, names)),
+                    to: place(dst, names),
+                    bytes: *bytes,
+                    func,
+                }),
+                EventKind::Zero { func, dst, bytes } => Some(Flow {
+                    from: None,
+                    to: place(dst, names),
+                    bytes: *bytes,
+                    func,
+                }),
+                _ => None,
+            };
+            EventRow {
+                step: e.step,
+                lane,
+                kind: e.kind.name(),
+                depth: shown,
+                text: text::event(e, names),
+                pfns: pfns(e),
+                flow,
+                mount: e.mount.map(|m| names.mount(m).to_string()),
+            }
+        })
+        .collect()
+}
+
+/// A command's result, as the views show it.
 #[derive(Debug, Clone, PartialEq)]
+pub struct ResultRow {
+    /// Line of the command.
+    pub line: u32,
+    /// The step it started in.
+    pub start: u32,
+    /// The step it finished in.
+    pub step: u32,
+    /// Its text.
+    pub command: String,
+    /// The thread that ran it (`None`: main).
+    pub thread: Option<String>,
+    /// Whether it succeeded (for an `expect`: whether it held).
+    pub ok: bool,
+    /// An `expect` line.
+    pub expect: bool,
+    /// The status and value, as text.
+    pub text: String,
+    /// The errno it failed with, by name.
+    pub errno: Option<&'static str>,
+    /// The kernel's message, if any.
+    pub message: Option<String>,
+}
+
+fn result_row(r: &CmdResult) -> ResultRow {
+    ResultRow {
+        line: r.line,
+        start: r.start,
+        step: r.step,
+        command: r.command.to_string(),
+        thread: r.thread.as_ref().map(|t| t.to_string()),
+        ok: r.ok(),
+        expect: r.check.is_some(),
+        text: text::result(r),
+        errno: match r.outcome.fail {
+            Some(daxlab_core::engine::trace::Fail::Errno(e)) => Some(e.name()),
+            _ => None,
+        },
+        message: r.outcome.message.as_ref().map(|m| m.to_string()),
+    }
+}
+
+/// One run of a scenario.
 pub struct Session {
     /// The scenario text.
     pub text: String,
-    /// The parsed scenario (rerun to rebuild any step).
-    pub scenario: Scenario,
     /// Steps in the run.
     pub total_steps: u32,
     /// Every event.
@@ -253,14 +195,28 @@ pub struct Session {
     pub lanes: Vec<String>,
     /// The lane that ran each step (index `step - 1`).
     pub ran: Vec<usize>,
-    /// Every command's result, with the step it finished in.
-    pub results: Vec<CmdResult>,
+    /// Every command's result, in completion order.
+    pub results: Vec<ResultRow>,
     /// Whether every expect held.
     pub ok: bool,
     /// Mount paths in order.
     pub mounts: Vec<String>,
-    /// The machine at the end of the run (kept, so showing the end never reruns it).
+    /// The machine at the end of the run.
     pub end: Snapshot,
+    /// The run itself, for forks at a step.
+    exec: RefCell<Execution>,
+}
+
+impl PartialEq for Session {
+    fn eq(&self, o: &Self) -> bool {
+        self.text == o.text && self.total_steps == o.total_steps
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Session({} steps)", self.total_steps)
+    }
 }
 
 impl Session {
@@ -270,7 +226,7 @@ impl Session {
         let b = self.events.partition_point(|e| e.step <= step);
         &self.events[a..b]
     }
-    /// Counters after `step`, in total and per mount, folded from the events.
+    /// Bytes copied per step that copied any.
     pub fn bytes_by_step(&self) -> Vec<(u32, u64)> {
         let mut v: Vec<(u32, u64)> = Vec::new();
         for e in &self.events {
@@ -308,32 +264,34 @@ read f 0 20
 /// Run a scenario to the end.
 pub fn session(text: &str) -> Result<Rc<Session>, ParseError> {
     let mut r = Running::start(text)?;
-    r.advance(run::MAX_STEPS);
+    while !r.advance(1 << 20) {}
     Ok(r.into_session())
 }
 
-/// A scenario being run a slice at a time (see [`run::Execution`]), so the page can show
-/// progress and stay responsive while a long scenario runs.
+/// A scenario being run a slice at a time, so the page can show progress and stay responsive
+/// while a long scenario runs.
 pub struct Running {
     text: String,
-    scenario: Scenario,
-    exec: run::Execution,
+    exec: Execution,
+    events: Vec<Event>,
 }
 
 impl Running {
     /// Parse and prepare.
     pub fn start(text: &str) -> Result<Self, ParseError> {
-        let scenario = scenario::parse(text)?;
-        let exec = run::Execution::new(&scenario)?;
+        let s = parse(text)?;
+        let exec = Execution::new(&s, RunOptions::stepped())?;
         Ok(Running {
             text: text.to_string(),
-            scenario,
             exec,
+            events: Vec::new(),
         })
     }
     /// Run up to `steps` more steps; true when finished.
     pub fn advance(&mut self, steps: u32) -> bool {
-        self.exec.advance(steps)
+        let done = self.exec.advance(steps);
+        self.events.extend(self.exec.take_events());
+        done
     }
     /// Steps run so far.
     pub fn step(&self) -> u32 {
@@ -341,80 +299,31 @@ impl Running {
     }
     /// The finished run as a session.
     pub fn into_session(self) -> Rc<Session> {
-        session_of(self.text, self.scenario, self.exec.into_run())
-    }
-}
-
-fn session_of(text: String, scenario: Scenario, r: run::Run) -> Rc<Session> {
-    let end = machine(&r);
-    let k = r.sim.kernel();
-    let lanes: Vec<String> = r
-        .sim
-        .threads()
-        .map(|t| r.sim.thread_name(t).unwrap_or("main").to_string())
-        .collect();
-    let mut depth: BTreeMap<usize, usize> = BTreeMap::new();
-    let events = k
-        .events
-        .iter()
-        .map(|e| {
-            let lane = e.thread.0 as usize;
-            let d = depth.entry(lane).or_insert(0);
-            let shown = match e.kind {
-                EventKind::Call { .. } => {
-                    *d += 1;
-                    *d - 1
-                }
-                EventKind::Return { .. } => {
-                    *d = d.saturating_sub(1);
-                    *d
-                }
-                _ => *d,
-            };
-            let flow = match &e.kind {
-                EventKind::Copy {
-                    func,
-                    src,
-                    dst,
-                    bytes,
-                } => Some(Flow {
-                    from: Some(place(src)),
-                    to: place(dst),
-                    bytes: *bytes,
-                    func,
-                }),
-                EventKind::Zero { func, dst, bytes } => Some(Flow {
-                    from: None,
-                    to: place(dst),
-                    bytes: *bytes,
-                    func,
-                }),
-                _ => None,
-            };
-            EventRow {
-                step: e.step,
-                lane,
-                kind: kind_name(e),
-                depth: shown,
-                text: describe(e),
-                pfns: pfns(e),
-                flow,
-                mount: e.mount.map(|m| k.mounts[m as usize].path.clone()),
-            }
+        let names = Names::of(&self.exec);
+        let mut depth = BTreeMap::new();
+        let events = rows(&self.events, &names, &mut depth);
+        let results: Vec<ResultRow> = self.exec.results().iter().map(result_row).collect();
+        let ok = results.iter().all(|r| r.ok || !r.expect);
+        let end = machine(
+            &self.exec.machine(),
+            self.exec.counters(),
+            &names,
+            &self.exec,
+        );
+        let ran = self.exec.ran().iter().map(|t| t.0 as usize).collect();
+        Rc::new(Session {
+            text: self.text,
+            total_steps: self.exec.step(),
+            events,
+            lanes: names.threads.iter().map(|t| t.to_string()).collect(),
+            ran,
+            results,
+            ok,
+            mounts: names.mounts.iter().map(|m| m.to_string()).collect(),
+            end,
+            exec: RefCell::new(self.exec),
         })
-        .collect();
-    Rc::new(Session {
-        text,
-        total_steps: k.step,
-        events,
-        lanes,
-        ran: k.ran.iter().map(|t| t.0 as usize).collect(),
-        results: r.results.clone(),
-        ok: r.ok,
-        mounts: k.mounts.iter().map(|m| m.path.clone()).collect(),
-        scenario,
-        end,
-    })
+    }
 }
 
 /// A device as the views show it.
@@ -430,9 +339,17 @@ pub struct DeviceView {
     pub direct_access: bool,
     /// The driver's description of its backing store.
     pub backing: String,
-    /// CPU frames holding the device's data: (device page index, pfn). Empty for devices the
-    /// CPU cannot address.
-    pub frames: Vec<(u64, u64)>,
+    /// CPU frames holding the device's data.
+    pub frames: Vec<DeviceFrame>,
+}
+
+/// A page of a device held in a CPU frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceFrame {
+    /// Page index in the device.
+    pub index: u64,
+    /// The frame.
+    pub pfn: u64,
 }
 
 /// A file as the views show it.
@@ -450,10 +367,21 @@ pub struct FileView {
     pub size: u64,
     /// `S_DAX`.
     pub s_dax: bool,
-    /// Allocated blocks: (file block, filesystem block, unwritten).
-    pub blocks: Vec<(u64, u64, bool)>,
+    /// Allocated blocks.
+    pub blocks: Vec<BlockView>,
     /// Page-cache pages.
     pub pages: Vec<PageView>,
+}
+
+/// One block of a file's block map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockView {
+    /// Block within the file.
+    pub iblock: u64,
+    /// Filesystem block.
+    pub block: u64,
+    /// An unwritten extent.
+    pub unwritten: bool,
 }
 
 /// A page-cache page.
@@ -474,6 +402,8 @@ pub struct PageView {
 /// A mapping with its page-table entries.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VmaView {
+    /// The process it belongs to.
+    pub process: String,
     /// The scenario's name.
     pub name: String,
     /// Start address.
@@ -488,8 +418,60 @@ pub struct VmaView {
     pub writable: bool,
     /// VM_MIXEDMAP (a DAX mapping).
     pub mixedmap: bool,
-    /// PTEs: (page in the VMA, pfn, writable, special, anonymous).
-    pub ptes: Vec<(u64, u64, bool, bool, bool)>,
+    /// Its PTEs.
+    pub ptes: Vec<PteView>,
+}
+
+/// A page-table entry of a mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PteView {
+    /// Page within the mapping.
+    pub page: u64,
+    /// The frame.
+    pub pfn: u64,
+    /// Writable.
+    pub writable: bool,
+    /// A special PTE (no `struct page`).
+    pub special: bool,
+    /// Maps an anonymous copy.
+    pub anon: bool,
+}
+
+/// What a RAM frame holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RamUse {
+    /// A brd page (the RAM disk's own storage).
+    Brd,
+    /// A page-cache page.
+    PageCache,
+    /// A 4.0 DAX hole page.
+    HolePage,
+    /// An anonymous (copy-on-write) page.
+    Anon,
+    /// A page of a program's I/O buffer.
+    Buffer,
+    /// Kernel memory.
+    Kernel,
+}
+
+/// A RAM frame in use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RamFrame {
+    /// The frame.
+    pub pfn: u64,
+    /// What for.
+    pub what: RamUse,
+    /// Described.
+    pub text: String,
+}
+
+/// A lock and who holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LockView {
+    /// The lock, as lockdep names it.
+    pub lock: String,
+    /// Holders ("a", "b (read)").
+    pub holders: String,
 }
 
 /// The machine at one step.
@@ -503,16 +485,18 @@ pub struct Snapshot {
     pub proc_mounts: String,
     /// Files of mounted filesystems.
     pub files: Vec<FileView>,
-    /// Mappings of the process.
+    /// Mappings of the processes.
     pub vmas: Vec<VmaView>,
-    /// RAM frames in use: (pfn, what for).
-    pub ram: Vec<(u64, String)>,
-    /// Locks held: (lock, holders).
-    pub locks: Vec<(String, String)>,
+    /// RAM frames in use.
+    pub ram: Vec<RamFrame>,
+    /// Locks held.
+    pub locks: Vec<LockView>,
     /// Counters up to this step.
     pub counters: Counters,
-    /// Counters per mount.
+    /// Counters per mount path.
     pub by_mount: BTreeMap<String, Counters>,
+    /// The kernel and architecture ("Linux 4.0 · x86_64").
+    pub machine: String,
 }
 
 /// The machine of `session` after `step`.
@@ -520,79 +504,103 @@ pub fn snapshot(session: &Session, step: u32) -> Snapshot {
     if step >= session.total_steps {
         return session.end.clone();
     }
-    let Ok(r) = run::run(&session.scenario, Some(step)) else {
-        unreachable!("the scenario ran once already, so its threads exist")
-    };
-    machine(&r)
+    let exec = session.exec.borrow();
+    let fork = exec.fork_at(
+        step,
+        RunOptions {
+            trace: TraceMode::Off,
+            keep_ran: false,
+            checkpoint_every: 0,
+            batch: true,
+        },
+    );
+    let names = Names::of(&fork);
+    let m = fork.machine();
+    machine(&m, fork.counters(), &names, &fork)
 }
 
-/// The machine of a run as it stands.
-fn machine(r: &run::Run) -> Snapshot {
-    let k = r.sim.kernel();
-    let ram = k
+fn machine(
+    m: &Machine,
+    counters: (Counters, Vec<Counters>),
+    names: &Names,
+    e: &Execution,
+) -> Snapshot {
+    let ram = m
         .mem
         .frames()
-        .into_iter()
         .filter_map(|(pfn, f)| {
-            let what = match &f.usage {
-                FrameUse::BrdPage { dev, idx } => format!("brd {dev} page {idx}"),
-                FrameUse::PageCache { ino, index } => format!("page cache ino {ino} page {index}"),
-                FrameUse::HolePage { ino, index } => format!("hole page ino {ino} page {index}"),
-                FrameUse::Anon => "anonymous".into(),
+            let (what, text) = match f.usage {
+                FrameUse::BrdPage { dev, idx } => {
+                    (RamUse::Brd, format!("brd {} page {idx}", names.device(dev)))
+                }
+                FrameUse::PageCache { ino, index } => (
+                    RamUse::PageCache,
+                    format!("page cache ino {ino} page {index}"),
+                ),
+                FrameUse::HolePage { ino, index } => (
+                    RamUse::HolePage,
+                    format!("hole page ino {ino} page {index}"),
+                ),
+                FrameUse::Anon { .. } => (RamUse::Anon, "anonymous".into()),
+                FrameUse::UserBuffer { pid } => {
+                    (RamUse::Buffer, format!("buffer of {}", m.process(pid).name))
+                }
+                FrameUse::Kernel => (RamUse::Kernel, "kernel".into()),
                 FrameUse::DeviceMemory { .. } => return None,
             };
-            Some((pfn.0, what))
+            Some(RamFrame {
+                pfn: pfn.0,
+                what,
+                text,
+            })
         })
         .collect();
-    let devices = k
+    let devices = m
         .devices
         .iter()
         .map(|d| DeviceView {
             name: d.name.to_string(),
-            kind: format!("{:?}", d.driver.kind()).to_lowercase(),
+            kind: d.driver.kind().name().to_string(),
             size: d.driver.size(),
             direct_access: d.driver.has_direct_access(),
             backing: d.driver.describe(),
             frames: d
                 .driver
-                .cpu_frames(&k.mem)
+                .cpu_frames(&m.mem)
                 .into_iter()
-                .map(|(i, p)| (i, p.0))
+                .map(|(index, p)| DeviceFrame { index, pfn: p.0 })
                 .collect(),
         })
         .collect();
-    let path_of = |ino: u64| {
-        k.mounts.iter().filter(|m| m.active).find_map(|m| {
-            k.filesystems[m.fs]
-                .root
-                .iter()
-                .find(|(_, i)| **i == ino)
-                .map(|(n, _)| format!("{}/{}", m.path, n))
-        })
-    };
-    let files = k
+    let files = m
         .inodes
         .values()
         .map(|i| {
-            let fs = &k.filesystems[i.fs];
+            let fs = m.fs(i.fs);
             FileView {
                 ino: i.ino,
-                path: path_of(i.ino).unwrap_or_else(|| format!("(ino {}, not reachable)", i.ino)),
-                dev: k.devices[fs.dev].name.to_string(),
+                path: m
+                    .path_of(i.ino)
+                    .unwrap_or_else(|| format!("(ino {}, unlinked)", i.ino)),
+                dev: m.device(fs.dev).name.to_string(),
                 block_size: fs.block_size,
                 size: i.size,
                 s_dax: i.s_dax,
                 blocks: i
                     .blocks
                     .iter()
-                    .map(|(ib, e)| (*ib, e.block, e.unwritten))
+                    .map(|(iblock, e)| BlockView {
+                        iblock,
+                        block: e.block,
+                        unwritten: e.unwritten,
+                    })
                     .collect(),
                 pages: i
                     .mapping
                     .pages
                     .iter()
                     .map(|(x, p)| PageView {
-                        index: *x,
+                        index: x,
                         pfn: p.pfn.0,
                         dirty: p.dirty,
                         uptodate: p.uptodate,
@@ -602,50 +610,81 @@ fn machine(r: &run::Run) -> Snapshot {
             }
         })
         .collect();
-    let vmas =
-        k.mm.vmas
-            .values()
-            .map(|v| VmaView {
-                name: v.name.clone(),
-                start: v.start,
-                pages: v.len / 4096,
-                file: path_of(v.ino).unwrap_or_else(|| format!("ino {}", v.ino)),
-                shared: v.shared,
-                writable: v.writable,
-                mixedmap: v.mixedmap,
-                ptes: k
-                    .mm
-                    .ptes
-                    .range(v.start..v.start + v.len)
-                    .map(|(a, p)| ((a - v.start) / 4096, p.pfn.0, p.writable, p.special, p.anon))
-                    .collect(),
+    let vmas = m
+        .processes
+        .iter()
+        .flat_map(|p| {
+            p.mm.vmas.values().filter_map(move |v| {
+                let ino = v.ino()?;
+                Some(VmaView {
+                    process: p.name.to_string(),
+                    name: v.name.to_string(),
+                    start: v.start,
+                    pages: v.len / 4096,
+                    file: m.path_of(ino).unwrap_or_else(|| format!("ino {ino}")),
+                    shared: v.shared,
+                    writable: v.writable,
+                    mixedmap: v.mixedmap,
+                    ptes: p
+                        .mm
+                        .ptes_in(v.start, v.len)
+                        .map(|(a, pte)| PteView {
+                            page: (a - v.start) / 4096,
+                            pfn: pte.pfn.0,
+                            writable: pte.writable,
+                            special: pte.special,
+                            anon: pte.anon,
+                        })
+                        .collect(),
+                })
             })
-            .collect();
-    let locks = k
+        })
+        .collect();
+    let thread = |t: daxlab_core::state::Tid| names.thread(t).to_string();
+    let locks = m
         .locks
         .held()
         .map(|(l, h)| {
             let mut who: Vec<String> = h
                 .readers
                 .iter()
-                .map(|t| format!("{} (read)", r.sim.thread_name(*t).unwrap_or("main")))
+                .map(|t| format!("{} (read)", thread(*t)))
                 .collect();
             if let Some(w) = h.writer {
-                who.push(r.sim.thread_name(w).unwrap_or("main").to_string());
+                who.push(thread(w));
             }
-            (l.to_string(), who.join(", "))
+            LockView {
+                lock: l.to_string(),
+                holders: who.join(", "),
+            }
         })
         .collect();
-    let (counters, by_mount) = run::counters(&k);
+    let (total, by) = counters;
+    let by_mount = names
+        .mounts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.to_string(), by.get(i).copied().unwrap_or_default()))
+        .collect();
     Snapshot {
-        step: k.step,
+        step: e.step(),
         devices,
-        proc_mounts: daxlab_core::vfs::proc_mounts(&k),
+        proc_mounts: daxlab_core::kernel::mount::proc_mounts(m),
         files,
         vmas,
         ram,
         locks,
-        counters,
+        counters: total,
         by_mount,
+        machine: format!(
+            "{} · {}{}",
+            m.config.era.label(),
+            m.config.arch.name(),
+            if m.config.pretend_fs_dax {
+                " (FS_DAX built anyway)"
+            } else {
+                ""
+            }
+        ),
     }
 }

@@ -67,7 +67,7 @@ write p 0 pattern=seq len=64K\nwrite d 0 pattern=seq len=64K\nfsync p\ndrop_cach
         scenario: "device pmem0 brd size=64M\nmkfs ext2 /dev/pmem0\nmount /dev/pmem0 /mnt/dax -o dax\ncat /proc/mounts\n",
         task: "Make the mount refuse -o dax: change the device or the mkfs so that ext2 says no.",
         check: |session, _| {
-            session.results.iter().any(|r| r.command.starts_with("mount") && r.value.as_str().is_some_and(|v| v.contains("dax")) && r.errno.is_some())
+            session.results.iter().any(|r| r.command.starts_with("mount") && r.message.as_deref().is_some_and(|v| v.contains("dax")) && r.errno.is_some())
         },
     },
     Lesson {
@@ -83,7 +83,7 @@ write p 0 pattern=seq len=64K\nwrite d 0 pattern=seq len=64K\nfsync p\ndrop_cach
 direct_access pmem0 sector=8 size=1M\ndirect_access bank sector=8 size=1M\ndirect_access sda sector=8 size=4K\n",
         task: "Find a sector that direct_access refuses as misaligned (-EINVAL).",
         check: |session, _| {
-            session.results.iter().any(|r| r.command.starts_with("direct_access") && r.errno.map(|e| e.to_string()).as_deref() == Some("EINVAL"))
+            session.results.iter().any(|r| r.command.starts_with("direct_access") && r.errno == Some("EINVAL"))
         },
     },
     Lesson {
@@ -99,8 +99,8 @@ direct_access pmem0 sector=8 size=1M\ndirect_access bank sector=8 size=1M\ndirec
 open f /mnt/dax/sparse create\ntruncate f 8K\nmmap m f 0 8K shared rw\nload m 0 16\n",
         task: "Store to the page you just loaded (store m 0 \"hi\") so that dax_mkwrite replaces the hole page with a device pfn.",
         check: |session, snap| {
-            session.events.iter().any(|e| e.text == "dax_mkwrite() {")
-                && snap.vmas.iter().any(|v| v.ptes.iter().any(|p| p.0 == 0 && p.3))
+            session.events.iter().any(|e| e.text == "ext2_dax_mkwrite() {")
+                && snap.vmas.iter().any(|v| v.ptes.iter().any(|p| p.page == 0 && p.special))
         },
     },
 ];

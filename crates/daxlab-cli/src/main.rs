@@ -1,102 +1,176 @@
-//! `daxlab`: the command-line runner. `daxlab run [--json] FILE|-`.
+//! `daxlab`: the command-line runner.
 //!
-//! Exit status: 0 when the run is ok, 1 when an `expect` failed, 2 when the scenario text is
-//! invalid (or the command line is wrong).
+//! - `daxlab run [--json] FILE`: run a scenario (`-` reads standard input) and print its
+//!   readable trace, or the JSON of `../shared/CONSOLE.md`.
+//!
+//! Exit status: 0 when the run is fine, 1 when an `expect` failed or an invariant broke that
+//! no `expect violation` asked for, 2 when the scenario text is invalid (or the command line
+//! is wrong).
 
-use std::io::Read;
+mod json;
+
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use daxlab_core::run::{run_text, Report};
+use clap::{Parser, Subcommand};
+use daxlab_core::engine::exec::{Execution, RunOptions};
+use daxlab_core::engine::trace::TraceMode;
+use daxlab_core::lang::parse::parse;
+use daxlab_core::lang::report::{Names, Report};
+use daxlab_core::lang::text;
 
-const USAGE: &str = "usage: daxlab run [--json] FILE   (FILE may be - for standard input)";
-
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (json, file) = match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        ["run", "--json", f] | ["run", f, "--json"] => (true, f.to_string()),
-        ["run", f] => (false, f.to_string()),
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let text = if file == "-" {
-        let mut s = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut s) {
-            eprintln!("daxlab: cannot read standard input: {e}");
-            return ExitCode::from(2);
-        }
-        s
-    } else {
-        match std::fs::read_to_string(&file) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("daxlab: cannot read {file}: {e}");
-                return ExitCode::from(2);
-            }
-        }
-    };
-    let report = run_text(&text);
-    if json {
-        println!("{}", report.to_json());
-    } else {
-        print_trace(&file, &report);
-    }
-    ExitCode::from(match (&report.error, report.ok) {
-        (Some(_), _) => 2,
-        (None, true) => 0,
-        (None, false) => 1,
-    })
+#[derive(Parser)]
+#[command(
+    name = "daxlab",
+    version,
+    about = "Run DAX Lab scenarios: a model of Linux 4.0 DAX"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
 }
 
-fn print_trace(file: &str, r: &Report) {
-    if let Some(e) = &r.error {
-        eprintln!("{file}: {e}");
-        return;
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a scenario and print its results and counters (or its JSON).
+    Run {
+        /// Print the JSON report, with every event.
+        #[arg(long)]
+        json: bool,
+        /// The scenario file (`-`: standard input).
+        file: String,
+    },
+}
+
+fn read(file: &str) -> Result<String, String> {
+    if file == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))
     }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.command {
+        Cmd::Run { json, file } => {
+            let text = match read(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("daxlab: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            ExitCode::from(run(&file, &text, json))
+        }
+    }
+}
+
+/// Run and print; returns the exit status.
+fn run(file: &str, text: &str, json: bool) -> u8 {
+    let scenario = parse(text);
+    let exec = scenario.and_then(|s| {
+        let opts = if json {
+            RunOptions {
+                trace: TraceMode::Full,
+                keep_ran: false,
+                checkpoint_every: 0,
+                batch: true,
+            }
+        } else {
+            RunOptions::fast()
+        };
+        Execution::new(&s, opts)
+    });
+    let mut e = match exec {
+        Ok(e) => e,
+        Err(err) => {
+            let r = Report::invalid(err);
+            if json {
+                let mut m = json::report_fields(&r);
+                m.insert("events".into(), serde_json::json!([]));
+                println!("{}", serde_json::Value::Object(m));
+            } else if let Some(e) = &r.error {
+                eprintln!("{file}: {e}");
+            }
+            return r.exit_code();
+        }
+    };
+    if json {
+        // Events are printed as they come, so a long run never holds them all.
+        let out = std::io::stdout();
+        let mut out = std::io::BufWriter::new(out.lock());
+        let _ = write!(out, "{{\"events\":[");
+        let mut first = true;
+        loop {
+            let finished = e.advance(1 << 16);
+            let names = Names::of(&e);
+            for ev in e.take_events() {
+                let sep = if first { "" } else { "," };
+                first = false;
+                let _ = write!(out, "{sep}{}", json::event(&ev, &names));
+            }
+            if finished {
+                break;
+            }
+        }
+        let r = Report::of(&e, Vec::new());
+        let fields = serde_json::Value::Object(json::report_fields(&r)).to_string();
+        // The other fields follow the events in the same object.
+        let _ = writeln!(out, "],{}", &fields[1..]);
+        return r.exit_code();
+    }
+    e.run_to_end();
+    let r = Report::of(&e, Vec::new());
+    print_trace(&r);
+    r.exit_code()
+}
+
+fn print_trace(r: &Report) {
     for c in &r.results {
         let who = c
             .thread
             .as_deref()
             .map(|t| format!("[{t}] "))
             .unwrap_or_default();
-        let expect = c.value.get("passed").is_some();
-        let status = match (c.ok, c.errno, c.signal) {
-            (true, _, _) if expect => "ok".to_string(),
-            (false, _, _) if expect => "FAILED".to_string(),
-            (_, Some(e), _) => format!("-{e}"),
-            (_, _, Some(s)) => s.to_string(),
-            (true, _, _) => "ok".to_string(),
-            (false, _, _) => "FAILED".to_string(),
-        };
-        // Long values (bytes read) are cut for the trace; --json has them whole.
-        let value = match c.value.to_string() {
-            _ if c.value.is_null() => String::new(),
-            v if v.chars().count() > 100 => {
-                format!("  {}…", v.chars().take(100).collect::<String>())
-            }
-            v => format!("  {v}"),
-        };
-        println!("{:>4}  {who}{:<48} {status}{value}", c.line, c.command);
+        println!("{:>4}  {who}{:<48} {}", c.line, c.command, text::result(c));
     }
     println!();
-    let c = &r.counters;
-    println!(
-        "copies {}  bytes_copied {}  copies_avoided {}  pagecache_pages {}  faults {} minor / {} major  sim {} ns",
-        c.copies, c.bytes_copied, c.copies_avoided, c.pagecache_pages, c.faults_minor, c.faults_major, c.sim_ns
-    );
+    let line = |c: &daxlab_core::engine::trace::Counters| {
+        c.named()
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    println!("{}", line(&r.counters));
     for (m, c) in &r.counters_by_mount {
+        println!("  {m}: {}", line(c));
+    }
+    for v in &r.violations {
         println!(
-            "  {m}: copies {}  bytes_copied {}  copies_avoided {}  pagecache_pages {}  faults {}/{}",
-            c.copies, c.bytes_copied, c.copies_avoided, c.pagecache_pages, c.faults_minor, c.faults_major
+            "violation at step {}: {}: {}",
+            v.step,
+            v.invariant.name(),
+            v.message
         );
     }
-    if !r.ok {
+    for l in &r.replay {
+        println!("replay with: {l}");
+    }
+    if r.expect_failed() {
         println!("\nFAILED: an expect did not hold");
+    } else if r.unexpected_violations() {
+        println!("\nFAILED: an invariant was broken");
     }
 }

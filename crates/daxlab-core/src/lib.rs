@@ -1,29 +1,21 @@
+#![recursion_limit = "512"]
 //! DAX Lab's simulation core: a deterministic, steppable model of the Linux 4.0 storage path
 //! (`Documentation/filesystems/dax.txt`): block devices and `direct_access`, page frames, the
-//! page cache, DAX read/write and faults, truncate, and the 4.0 locks.
+//! page cache, DAX read/write and faults, truncate, the 4.0 locks and their races.
 //!
 //! The core depends on no web crate and does no I/O: it runs the same in a test, in the browser
-//! and on the command line. Start with [`run::run_text`] or [`scenario::parse`] + [`run::run`].
+//! and on the command line. The layout follows the architecture:
+//! - [`state`]: the machine's state, one plain value that clones cheaply;
+//! - [`kernel`]: the kernel paths, `async` functions named as in Linux 4.0;
+//! - [`engine`]: steps, the trace, footprints, schedulers, checkpoints, runs;
+//! - [`lang`]: the scenario language, its results and reports.
+//!
+//! Start with [`lang::report::run_text`], or [`lang::parse::parse`] and
+//! [`engine::exec::Execution`].
 
-pub mod access;
-pub mod bio;
-pub mod block_dev;
-pub mod counters;
-pub mod dax;
-pub mod era;
+pub mod engine;
 pub mod errno;
-pub mod event;
-pub mod filemap;
-pub mod fs;
 pub mod kernel;
-pub mod lock;
-pub mod mem;
-pub mod memory;
-pub mod mm;
-pub mod page_cache;
-pub mod run;
-pub mod scenario;
-pub mod sched;
-pub mod sim;
+pub mod lang;
+pub mod state;
 pub mod timing;
-pub mod vfs;

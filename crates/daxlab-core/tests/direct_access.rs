@@ -1,55 +1,64 @@
 //! `direct_access` of every device kind, the block layer's checks in order, and the mount
-//! refusals of 4.0 ext2.
+//! refusals and messages of 4.0 ext2 and ext4.
 
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
-use common::run_ok;
+use common::{last_value, run_ok, texts};
+use daxlab_core::engine::trace::Fail;
 use daxlab_core::errno::Errno;
-use daxlab_core::run::run_text;
-use daxlab_core::sim::Sim;
-use daxlab_core::vfs;
+use daxlab_core::lang::outcome::Value;
+use daxlab_core::lang::report::run_text;
+use daxlab_core::state::block_dev::DirectAccess;
 
-fn value(text: &str) -> serde_json::Value {
-    let r = run_ok(text);
-    r.results.last().expect("a result").value.clone()
+fn mapped(text: &str) -> DirectAccess {
+    match last_value(&run_ok(text)) {
+        Value::Mapped(d) => *d,
+        v => panic!("{text}: {v:?}"),
+    }
 }
 
-#[test]
-fn brd_maps_exactly_one_page_and_contiguous_devices_the_rest_of_the_device() {
-    let brd = value("device r brd size=16M\ndirect_access r sector=8 size=1M");
-    assert_eq!(
-        (brd["length"].as_u64(), brd["avail"].as_u64()),
-        (Some(4096), Some(4096)),
-        "brd_direct_access returns PAGE_SIZE"
-    );
-    for kind in ["axonram", "dcssblk"] {
-        let v = value(&format!(
-            "device x {kind} size=16M\ndirect_access x sector=8 size=1M"
-        ));
-        assert_eq!(v["length"], 1 << 20, "{kind}: clamped to size");
-        assert_eq!(
-            v["avail"],
-            (16 << 20) - 4096,
-            "{kind}: the driver reports the rest of the device"
-        );
-        let v = value(&format!(
-            "device x {kind} size=16M\ndirect_access x sector=32760 size=4K"
-        ));
-        assert_eq!(
-            (v["length"].as_u64(), v["avail"].as_u64()),
-            (Some(4096), Some(4096)),
-            "{kind}: the last page"
-        );
+fn errno(text: &str, i: usize) -> Option<Errno> {
+    match run_text(text).results[i].outcome.fail {
+        Some(Fail::Errno(e)) => Some(e),
+        _ => None,
     }
 }
 
 #[test]
+fn brd_maps_exactly_one_page_and_contiguous_devices_the_rest_of_the_device() {
+    let brd = mapped("device r brd size=16M\ndirect_access r sector=8 size=1M");
+    assert_eq!(
+        (brd.length, brd.avail),
+        (4096, 4096),
+        "brd_direct_access returns PAGE_SIZE"
+    );
+    let ax = mapped("device x axonram size=16M\ndirect_access x sector=8 size=1M");
+    assert_eq!(ax.length, 1 << 20, "clamped to size");
+    assert_eq!(
+        ax.avail,
+        (16 << 20) - 4096,
+        "the driver reports the rest of the device"
+    );
+    // dcssblk's `end` is the segment's last byte: one byte short of the rest.
+    let dc = mapped("device x dcssblk size=16M\ndirect_access x sector=8 size=1M");
+    assert_eq!(dc.avail, (16 << 20) - 4096 - 1);
+    let last = mapped("device x dcssblk size=16M\ndirect_access x sector=32760 size=4K");
+    assert_eq!(
+        (last.length, last.avail),
+        (4095, 4095),
+        "the last page offers 4095 bytes"
+    );
+    let last = mapped("device x axonram size=16M\ndirect_access x sector=32760 size=4K");
+    assert_eq!((last.length, last.avail), (4096, 4096));
+}
+
+#[test]
 fn the_sector_becomes_a_pfn_and_a_linear_map_address() {
-    let v = value("device x axonram size=16M\ndirect_access x sector=16 size=4K");
+    let d = mapped("device x axonram size=16M\ndirect_access x sector=16 size=4K");
     // Device memory is placed at 4 GiB: sector 16 is byte 8192, pfn 0x100002.
-    assert_eq!(v["pfn"], 0x100002);
-    assert_eq!(v["kaddr"], "0xffff880100002000");
+    assert_eq!(d.pfn.0, 0x100002);
+    assert_eq!(d.kaddr, 0xffff_8801_0000_2000);
 }
 
 #[test]
@@ -57,39 +66,43 @@ fn each_error_of_bdev_direct_access() {
     let cases = [
         (
             "device x disk size=16M\ndirect_access x sector=0 size=4K",
-            "EOPNOTSUPP",
+            Errno::EOPNOTSUPP,
         ),
         (
             "device x window size=16M\ndirect_access x sector=0 size=4K",
-            "EOPNOTSUPP",
+            Errno::EOPNOTSUPP,
         ),
         (
             "device x stall size=16M\ndirect_access x sector=0 size=4K",
-            "EOPNOTSUPP",
+            Errno::EOPNOTSUPP,
         ),
         (
             "device x brd size=16M\ndirect_access x sector=32768 size=4K",
-            "ERANGE",
+            Errno::ERANGE,
         ),
         (
             "device x brd size=16M\ndirect_access x sector=32760 size=8K",
-            "ERANGE",
+            Errno::ERANGE,
         ),
         (
             "device x brd size=16M\ndirect_access x sector=1 size=4K",
-            "EINVAL",
+            Errno::EINVAL,
         ),
         (
             "device x axonram size=16M\ndirect_access x sector=4 size=512",
-            "EINVAL",
+            Errno::EINVAL,
+        ),
+        // brd has direct_access only with CONFIG_BLK_DEV_RAM_DAX, which needs FS_DAX.
+        (
+            "arch armv5\ndevice x brd size=16M\ndirect_access x sector=0 size=4K",
+            Errno::EOPNOTSUPP,
         ),
     ];
-    for (text, errno) in cases {
+    for (text, want) in cases {
         let r = run_text(text);
-        let last = r.results.last().expect("a result");
         assert_eq!(
-            last.errno.map(|e| e.to_string()).as_deref(),
-            Some(errno),
+            r.results.last().expect("result").outcome.fail,
+            Some(Fail::Errno(want)),
             "{text}"
         );
     }
@@ -98,64 +111,93 @@ fn each_error_of_bdev_direct_access() {
 #[test]
 fn checks_run_in_the_4_0_order_range_before_alignment() {
     // Misaligned *and* out of range: -ERANGE, because the range check comes first.
-    let r = run_text("device x brd size=16M\ndirect_access x sector=40001 size=4K");
-    assert_eq!(r.results[1].errno, Some(Errno::ERANGE));
+    assert_eq!(
+        errno(
+            "device x brd size=16M\ndirect_access x sector=40001 size=4K",
+            1
+        ),
+        Some(Errno::ERANGE)
+    );
 }
 
 #[test]
 fn brd_fails_with_enospc_when_no_page_can_be_allocated() {
-    let mut sim = Sim::new(2 * 4096);
-    let cx = sim.cx(daxlab_core::event::ThreadId(0));
-    vfs::add_device(&cx, "r", daxlab_core::block_dev::DeviceKind::Brd, 1 << 20).expect("device");
+    use daxlab_core::engine::cx::{run_alone, Cx, World};
+    use daxlab_core::engine::trace::TraceMode;
+    use daxlab_core::kernel::{block_dev, mount};
+    use daxlab_core::state::block_dev::DeviceKind;
+    use daxlab_core::state::{DevId, Machine, Pid, Tid};
+    use std::{cell::RefCell, rc::Rc};
+    // A machine with two pages of RAM.
+    let w = Rc::new(RefCell::new(World::new(
+        Machine::new(2 * 4096),
+        TraceMode::Off,
+    )));
+    let cx = Cx::new(w, Tid(0), Pid(0));
+    mount::add_device(&cx, "r", DeviceKind::Brd, 1 << 20, false).expect("device");
     for (sector, want) in [(0, Ok(4096)), (8, Ok(4096)), (16, Err(Errno::ENOSPC))] {
-        let cx = cx.clone();
-        let got = sim.block_on(async move {
-            vfs::direct_access(&cx, "r", sector, 4096)
-                .await
-                .map(|d| d.length)
-        });
-        assert_eq!(got, Some(want), "sector {sector}");
+        let got = run_alone(
+            block_dev::bdev_direct_access(&cx, DevId(0), sector, 4096),
+            100,
+        )
+        .expect("finishes")
+        .map(|d| d.length);
+        assert_eq!(got, want, "sector {sector}");
     }
 }
 
 #[test]
 fn mount_refusals_and_proc_mounts() {
     let r = run_text("device x brd size=16M\nmkfs ext2 /dev/x bs=1024\nmount /dev/x /mnt -o dax");
-    assert_eq!(r.results[2].errno, Some(Errno::EINVAL));
+    assert_eq!(r.results[2].outcome.fail, Some(Fail::Errno(Errno::EINVAL)));
     assert_eq!(
-        r.results[2].value,
-        "EXT2-fs (x): error: unsupported blocksize for dax"
+        r.results[2].outcome.message.as_deref(),
+        Some("EXT2-fs (x): error: unsupported blocksize for dax")
     );
 
-    let r = run_text("device x disk size=16M\nmkfs ext2 /dev/x\nmount /dev/x /mnt -o dax");
+    let r = run_text("device x disk size=16M\nmkfs ext4 /dev/x\nmount /dev/x /mnt -o dax");
     assert_eq!(
-        r.results[2].value,
-        "EXT2-fs (x): error: device does not support dax"
+        r.results[2].outcome.message.as_deref(),
+        Some("EXT4-fs (x): error: device does not support dax")
     );
 
     let r = run_text("device x brd size=16M\nmkfs ext2 /dev/x\nmount /dev/x /mnt -o dax,bogus");
-    assert_eq!(r.results[2].errno, Some(Errno::EINVAL));
+    assert_eq!(r.results[2].outcome.fail, Some(Fail::Errno(Errno::EINVAL)));
 
-    let v = value(
+    let r = run_ok(
         "device x brd size=16M\nmkfs ext2 /dev/x\nmount /dev/x /mnt -o xip\ncat /proc/mounts",
     );
-    assert_eq!(v, "/dev/x /mnt ext2 rw,relatime,dax 0 0\n");
-    let r = run_ok("device x brd size=16M\nmkfs ext2 /dev/x\nmount /dev/x /mnt -o xip");
-    assert!(r
-        .events
+    assert_eq!(
+        last_value(&r),
+        &Value::Text("/dev/x /mnt ext2 rw,relatime,xip,dax 0 0\n".into())
+    );
+    assert!(texts(&r)
         .iter()
-        .any(|e| e["text"] == "EXT2-fs (x): use dax instead of xip"));
+        .any(|t| t == "kernel: EXT2-fs (x): use dax instead of xip"));
+
+    // ext4 has no xip option in 4.0.
+    let r = run_text("device x brd size=16M\nmkfs ext4 /dev/x\nmount /dev/x /mnt -o xip");
+    assert_eq!(r.results[2].outcome.fail, Some(Fail::Errno(Errno::EINVAL)));
 }
 
 #[test]
-fn on_armv5_the_4_0_kernel_has_no_fs_dax_and_ignores_the_option() {
-    let r = run_ok("arch armv5\ndevice x brd size=16M\nmkfs ext2 /dev/x\nmount /dev/x /mnt -o dax\ncat /proc/mounts");
+fn without_fs_dax_ext2_mounts_without_dax_and_ext4_refuses() {
+    let r = run_ok("arch armv5\ndevice x axonram size=16M\nmkfs ext2 /dev/x\nmount /dev/x /mnt -o dax\ncat /proc/mounts");
     assert_eq!(
-        r.results.last().expect("result").value,
-        "/dev/x /mnt ext2 rw,relatime 0 0\n"
+        last_value(&r),
+        &Value::Text("/dev/x /mnt ext2 rw,relatime 0 0\n".into())
     );
-    assert!(r
-        .events
-        .iter()
-        .any(|e| e["text"] == "EXT2-fs (x): dax option not supported"));
+    assert_eq!(
+        r.results[3].outcome.message.as_deref(),
+        Some("EXT2-fs (x): dax option not supported")
+    );
+    assert!(r.results[3].outcome.is_ok(), "ext2 mounts anyway");
+    let r = run_text(
+        "arch mips-r4k\ndevice x axonram size=16M\nmkfs ext4 /dev/x\nmount /dev/x /mnt -o dax",
+    );
+    assert_eq!(r.results[3].outcome.fail, Some(Fail::Errno(Errno::EINVAL)));
+    assert_eq!(
+        r.results[3].outcome.message.as_deref(),
+        Some("EXT4-fs (x): dax option not supported")
+    );
 }

@@ -166,9 +166,10 @@ proptest! {
     #[test]
     fn every_mount_agrees_with_a_byte_vector(ops in proptest::collection::vec(op(), 1..24)) {
         let text = scenario(&ops);
-        let r = daxlab_core::run::run_text(&text);
+        let r = daxlab_core::lang::report::run_with(&text, daxlab_core::engine::trace::TraceMode::Off);
         prop_assert!(r.error.is_none(), "{:?}", r.error);
-        let failed: Vec<_> = r.results.iter().filter(|c| !c.ok).take(3).collect();
-        prop_assert!(r.ok, "ops {ops:?}\nfailed: {failed:#?}");
+        let failed: Vec<String> = r.results.iter().filter(|c| !c.ok()).take(3)
+            .map(|c| format!("line {} {} → {}", c.line, c.command, daxlab_core::lang::text::result(c))).collect();
+        prop_assert!(r.ok(), "ops {ops:?}\nfailed: {failed:#?}");
     }
 }

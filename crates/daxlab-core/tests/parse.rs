@@ -2,8 +2,8 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-use daxlab_core::run::run_text;
-use daxlab_core::scenario::parse;
+use daxlab_core::lang::parse::parse;
+use daxlab_core::lang::report::run_text;
 use proptest::prelude::*;
 
 fn error(text: &str) -> (u32, u32, String) {
@@ -56,7 +56,25 @@ fn errors_name_what_was_expected_and_where() {
             19,
             "did you mean \"seq\"?",
         ),
-        ("read f 0 1G", 1, 1, "length too large"),
+        ("read f 0 2G", 1, 1, "length too large"),
+        (
+            "locking fixed\nthread a {\n}\nlocking none",
+            4,
+            1,
+            "before the first thread",
+        ),
+        (
+            "expect violation stale_data",
+            1,
+            18,
+            "unknown invariant \"stale_data\"; expected one of",
+        ),
+        (
+            "expect write f 0 \"a\" == ENOTANERRNO",
+            1,
+            23,
+            "unknown errno",
+        ),
     ];
     for (text, line, col, needle) in cases {
         let (l, c, m) = error(text);
@@ -95,8 +113,8 @@ proptest! {
             "device y (brd|axonram|dcssblk|disk) size=(4K|0xfffffffffffff000|0xffffffffffffffff)",
             "mmap n f (0|0xfffffffffffff000) (4K|0xfffffffffffff000) (shared|private) (r|rw)",
             "open (f|g) /m/a( direct)?( trunc)?",
-            "(odirect_from_map g 0 m 0 (512|0xfffffffffffffe00)|fsync f|sync|blocks f|munmap m|close f)",
-            Just("thread t {".to_string()), Just("}".to_string()), Just("schedule t t".to_string()),
+            "(odirect_from_map g 0 m 0 (512|0xfffffffffffffe00)|fsync f|sync|blocks f|munmap m|close f|punch f (0|4K) (1|4K|0xffffffffffffffff))",
+            Just("thread t {".to_string()), Just("process q {".to_string()), Just("}".to_string()), Just("schedule t t".to_string()),
             Just("umount /m".to_string()), Just("unlink /m/a".to_string()), Just("drop_caches".to_string()),
         ], 0..24)) {
         let r = run_text(&lines.join("\n"));

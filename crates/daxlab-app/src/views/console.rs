@@ -4,7 +4,7 @@ use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use crate::state::Action;
-use daxlab_core::scenario::{self, COMMANDS};
+use daxlab_core::lang::parse::{self, line_words};
 
 #[derive(Properties, PartialEq)]
 pub struct ConsoleProps {
@@ -19,7 +19,7 @@ pub struct ConsoleProps {
 pub fn check_line(scenario: &str, line: &str) -> Result<(), String> {
     let base_lines = scenario.lines().count() as u32;
     let text = format!("{}\n{line}\n", scenario.trim_end_matches('\n'));
-    match scenario::parse(&text) {
+    match parse::parse(&text) {
         Ok(_) => Ok(()),
         Err(e) if e.line > base_lines => Err(format!("col {}: {}", e.col, e.message)),
         Err(e) => Err(format!("the scenario above has an error: {e}")),
@@ -32,11 +32,7 @@ pub fn complete(line: &str) -> Option<String> {
     if line.contains(' ') || line.is_empty() {
         return None;
     }
-    let m: Vec<&str> = COMMANDS
-        .iter()
-        .copied()
-        .filter(|c| c.starts_with(line))
-        .collect();
+    let m: Vec<&str> = line_words().filter(|c| c.starts_with(line)).collect();
     match m.as_slice() {
         [] => None,
         [one] => Some(format!("{one} ")),

@@ -22,7 +22,7 @@ use crate::boundary::{self, Session};
 use crate::lessons::LESSONS;
 use crate::share::{self, Link};
 use crate::state::{page_cache_twin, Action, Selection, State, Theme};
-use daxlab_core::scenario::ParseError;
+use daxlab_core::lang::parse::ParseError;
 
 pub use console::{check_line, complete};
 
@@ -134,6 +134,7 @@ pub fn app() -> Html {
             line: 0,
             col: 0,
             message: String::new(),
+            want: None,
         }),
     });
     let twin: Rc<Option<Rc<Session>>> = Rc::new(ran.as_ref().and_then(|r| r.3.clone()));
@@ -348,7 +349,7 @@ pub fn app() -> Html {
         <div class={classes!("app", state.presentation.then_some("presentation"))} data-theme={theme}>
             <header class="topbar">
                 <h1>{ "DAX Lab" }</h1>
-                <p class="era" title="Which kernel the simulator behaves as">{ daxlab_core::era::Era::default().label() }</p>
+                <p class="era" title="Which kernel and CPU the simulator behaves as">{ ok.as_ref().map_or_else(|| "Linux 4.0".to_string(), |s| s.end.machine.clone()) }</p>
                 <nav class="toolbar" aria-label="View options">
                     <button onclick={toggle(Action::ToggleCompare)} aria-pressed={state.compare.to_string()} data-testid="compare">{ "Page cache | DAX" }</button>
                     <button onclick={toggle(Action::CycleTheme)} aria-label={format!("Theme: {theme}")}>{ format!("Theme: {theme}") }</button>

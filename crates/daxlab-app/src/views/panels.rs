@@ -1,7 +1,7 @@
 //! Side panels: counters with their plot, the call graph of the step, results, the inspector,
 //! lessons and the keyboard help.
 
-use daxlab_core::counters::Counters;
+use daxlab_core::engine::trace::Counters;
 use yew::prelude::*;
 
 use crate::boundary::{EventRow, Session, Snapshot};
@@ -109,18 +109,10 @@ pub fn results(p: &ResultsProps) -> Html {
             <h3>{ format!("Results ({} of {})", done.len(), p.session.results.len()) }</h3>
             <ol tabindex="0" aria-label="Latest results first">
                 { for done.iter().rev().take(12).map(|r| {
-                    let status = match (r.errno, r.signal, r.ok) {
-                        (Some(e), _, _) if !r.command.starts_with("expect") => format!("-{e}"),
-                        (_, Some(s), _) if !r.command.starts_with("expect") => s.to_string(),
-                        (_, _, true) => "ok".into(),
-                        _ => "FAILED".into(),
-                    };
-                    let value = if r.value.is_null() { String::new() } else { r.value.to_string() };
                     html! {
                         <li class={classes!(if r.ok { "ok" } else { "bad" })}>
                             <code>{ format!("{:>3}  {}{}", r.line, r.thread.as_deref().map(|t| format!("[{t}] ")).unwrap_or_default(), r.command) }</code>
-                            <span class="status">{ status }</span>
-                            if !value.is_empty() { <span class="value">{ value.chars().take(160).collect::<String>() }</span> }
+                            <span class="status">{ r.text.chars().take(160).collect::<String>() }</span>
                         </li>
                     }
                 }) }
@@ -149,14 +141,14 @@ pub fn inspector(p: &InspectorProps) -> Html {
                 row("physical address", format!("{:#x}", pfn << 12)),
                 row(
                     "kernel address",
-                    format!("{:#x}", daxlab_core::mem::Pfn(*pfn).kaddr()),
+                    format!("{:#x}", daxlab_core::state::mem::Pfn(*pfn).kaddr()),
                 ),
             ];
-            if let Some((_, what)) = s.ram.iter().find(|r| r.0 == *pfn) {
-                rows.push(row("RAM frame", what.clone()));
+            if let Some(f) = s.ram.iter().find(|r| r.pfn == *pfn) {
+                rows.push(row("RAM frame", f.text.clone()));
             }
             for d in &s.devices {
-                if let Some((idx, _)) = d.frames.iter().find(|f| f.1 == *pfn) {
+                if let Some(idx) = d.frames.iter().find(|f| f.pfn == *pfn).map(|f| f.index) {
                     rows.push(row(
                         "device",
                         format!(
@@ -183,16 +175,20 @@ pub fn inspector(p: &InspectorProps) -> Html {
                 }
             }
             for v in &s.vmas {
-                for pte in v.ptes.iter().filter(|pte| pte.1 == *pfn) {
+                for pte in v.ptes.iter().filter(|pte| pte.pfn == *pfn) {
                     rows.push(row(
                         "mapped by",
                         format!(
                             "{} page {} at {:#x}, {}{}",
                             v.name,
-                            pte.0,
-                            v.start + pte.0 * 4096,
-                            if pte.2 { "writable" } else { "read-only" },
-                            if pte.3 {
+                            pte.page,
+                            v.start + pte.page * 4096,
+                            if pte.writable {
+                                "writable"
+                            } else {
+                                "read-only"
+                            },
+                            if pte.special {
                                 ", special PTE (no struct page)"
                             } else {
                                 ""
@@ -224,7 +220,7 @@ pub fn inspector(p: &InspectorProps) -> Html {
                 { row("path", f.path.clone()) }{ row("inode", f.ino.to_string()) }{ row("i_size", f.size.to_string()) }
                 { row("i_flags", if f.s_dax { "S_DAX".into() } else { "(none)".into() }) }
                 { row("block size", f.block_size.to_string()) }
-                { row("block map", if f.blocks.is_empty() { "all holes".into() } else { f.blocks.iter().map(|(i, b, u)| format!("{i}→{b}{}", if *u { " (unwritten)" } else { "" })).collect::<Vec<_>>().join(", ") }) }
+                { row("block map", if f.blocks.is_empty() { "all holes".into() } else { f.blocks.iter().map(|b| format!("{}→{}{}", b.iblock, b.block, if b.unwritten { " (unwritten)" } else { "" })).collect::<Vec<_>>().join(", ") }) }
                 { row("page cache", if f.pages.is_empty() { "empty".into() } else { f.pages.iter().map(|pg| format!("{}:{:#x}{}", pg.index, pg.pfn, if pg.dirty { " dirty" } else { "" })).collect::<Vec<_>>().join(", ") }) }
             </dl> },
             None => html! { <p class="empty">{ "That file does not exist at this step." }</p> },
@@ -248,7 +244,7 @@ pub fn inspector(p: &InspectorProps) -> Html {
             { body }
             if !s.locks.is_empty() {
                 <h3>{ "Locks held" }</h3>
-                <ul class="locks">{ for s.locks.iter().map(|(l, who)| html!{ <li><code>{ l.clone() }</code>{ format!(" — {who}") }</li> }) }</ul>
+                <ul class="locks">{ for s.locks.iter().map(|l| html!{ <li><code>{ l.lock.clone() }</code>{ format!(" — {}", l.holders) }</li> }) }</ul>
             }
         </aside>
     }

@@ -80,8 +80,14 @@ pub fn vma_cells(
     hole_pages: &[u64],
 ) -> Vec<(String, String, &'static str, Option<u64>, String)> {
     (0..v.pages.min(64))
-        .map(|i| match v.ptes.iter().find(|p| p.0 == i) {
-            Some(&(_, pfn, w, special, anon)) => {
+        .map(|i| match v.ptes.iter().find(|p| p.page == i) {
+            Some(&crate::boundary::PteView {
+                pfn,
+                writable: w,
+                special,
+                anon,
+                ..
+            }) => {
                 let (class, kind) = if anon {
                     ("anon", "anonymous copy")
                 } else if special {
@@ -155,16 +161,18 @@ pub fn block_cells(
     let n = f
         .size
         .div_ceil(f.block_size)
-        .max(f.blocks.iter().map(|b| b.0 + 1).max().unwrap_or(0))
+        .max(f.blocks.iter().map(|b| b.iblock + 1).max().unwrap_or(0))
         .min(64);
     (0..n)
         .map(|i| {
             let past = i * f.block_size >= f.size;
-            match f.blocks.iter().find(|b| b.0 == i) {
-                Some(&(_, block, unwritten)) => {
+            match f.blocks.iter().find(|b| b.iblock == i) {
+                Some(&crate::boundary::BlockView {
+                    block, unwritten, ..
+                }) => {
                     let page = block * f.block_size / 4096;
-                    let pfn =
-                        dev.and_then(|d| d.frames.iter().find(|fr| fr.0 == page).map(|fr| fr.1));
+                    let pfn = dev
+                        .and_then(|d| d.frames.iter().find(|fr| fr.index == page).map(|fr| fr.pfn));
                     let class = if past {
                         "past"
                     } else if unwritten {
@@ -208,12 +216,13 @@ pub fn device_cells(d: &DeviceView) -> Vec<(String, String, &'static str, Option
     d.frames
         .iter()
         .take(64)
-        .map(|(idx, pfn)| {
+        .map(|f| {
+            let (idx, pfn) = (f.index, f.pfn);
             (
                 format!("p{idx}"),
-                hexpfn(*pfn),
+                hexpfn(pfn),
                 "dax",
-                Some(*pfn),
+                Some(pfn),
                 format!(
                     "/dev/{} page {idx} (sector {}): pfn {pfn:#x}",
                     d.name,
@@ -229,22 +238,20 @@ pub fn ram_cells(s: &Snapshot) -> Vec<(String, String, &'static str, Option<u64>
     s.ram
         .iter()
         .take(96)
-        .map(|(pfn, what)| {
-            let class = if what.starts_with("brd") {
-                "dax"
-            } else if what.starts_with("hole") {
-                "hole"
-            } else if what.starts_with("anon") {
-                "anon"
-            } else {
-                "cache"
+        .map(|f| {
+            use crate::boundary::RamUse;
+            let class = match f.what {
+                RamUse::Brd => "dax",
+                RamUse::HolePage => "hole",
+                RamUse::Anon | RamUse::Buffer => "anon",
+                RamUse::PageCache | RamUse::Kernel => "cache",
             };
             (
-                hexpfn(*pfn),
-                what.split(' ').next().unwrap_or("").to_string(),
+                hexpfn(f.pfn),
+                f.text.split(' ').next().unwrap_or("").to_string(),
                 class,
-                Some(*pfn),
-                format!("pfn {pfn:#x}: {what}"),
+                Some(f.pfn),
+                format!("pfn {:#x}: {}", f.pfn, f.text),
             )
         })
         .collect()

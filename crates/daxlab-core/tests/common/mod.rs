@@ -2,40 +2,71 @@
 
 #![allow(dead_code)]
 
-use daxlab_core::counters::Counters;
-use daxlab_core::run::{run_text, Report};
+use daxlab_core::engine::trace::{Counters, Event, EventKind};
+use daxlab_core::lang::outcome::{CmdResult, Value};
+use daxlab_core::lang::report::{run_text, Report};
+use daxlab_core::lang::text;
 
 /// Run scenario text and fail the test with the failing results if it is not ok.
 pub fn run_ok(text: &str) -> Report {
     let r = run_text(text);
     assert!(r.error.is_none(), "scenario error: {:?}\n{text}", r.error);
-    let failed: Vec<_> = r.results.iter().filter(|c| !c.ok).collect();
-    assert!(r.ok, "scenario not ok; failed: {failed:#?}");
+    let failed: Vec<String> = r
+        .results
+        .iter()
+        .filter(|c| c.check.is_some() && !c.ok())
+        .map(|c| format!("line {}: {} → {}", c.line, c.command, text::result(c)))
+        .collect();
+    assert!(
+        r.ok(),
+        "scenario not ok; failed: {failed:#?}; violations {:?}",
+        r.violations
+    );
     r
 }
 
 /// Counters of `mount` that `op` adds after `setup` (the core is deterministic, so the
 /// difference of two runs is the cost of `op`).
 pub fn cost(setup: &str, op: &str, mount: &str) -> Counters {
-    let before = run_ok(setup)
-        .counters_by_mount
-        .get(mount)
-        .copied()
-        .unwrap_or_default();
+    let before = run_ok(setup).mount(mount).unwrap_or_default();
     let after = run_ok(&format!("{setup}\n{op}"))
-        .counters_by_mount
-        .get(mount)
-        .copied()
+        .mount(mount)
         .unwrap_or_default();
-    Counters {
-        copies: after.copies - before.copies,
-        bytes_copied: after.bytes_copied - before.bytes_copied,
-        copies_avoided: after.copies_avoided - before.copies_avoided,
-        pagecache_pages: after.pagecache_pages - before.pagecache_pages,
-        faults_minor: after.faults_minor - before.faults_minor,
-        faults_major: after.faults_major - before.faults_major,
-        sim_ns: after.sim_ns - before.sim_ns,
-    }
+    after.since(&before)
+}
+
+/// The result of the command written `command`.
+pub fn result<'a>(r: &'a Report, command: &str) -> &'a CmdResult {
+    r.results
+        .iter()
+        .find(|c| &*c.command == command)
+        .unwrap_or_else(|| panic!("no result for {command}"))
+}
+
+/// The last result's value.
+pub fn last_value(r: &Report) -> &Value {
+    &r.results.last().expect("a result").outcome.value
+}
+
+/// The text of every event.
+pub fn texts(r: &Report) -> Vec<String> {
+    r.events.iter().map(|e| text::event(e, &r.names)).collect()
+}
+
+/// Events of a kind with a function name (`copy`/`zero`/`call`/`return` by `func`).
+pub fn by_func<'a>(r: &'a Report, kind: &str, func: &str) -> Vec<&'a Event> {
+    r.events
+        .iter()
+        .filter(|e| e.kind.name() == kind)
+        .filter(|e| match &e.kind {
+            EventKind::Call { func: f }
+            | EventKind::Return { func: f, .. }
+            | EventKind::Copy { func: f, .. }
+            | EventKind::Zero { func: f, .. }
+            | EventKind::Error { func: f, .. } => *f == func,
+            _ => false,
+        })
+        .collect()
 }
 
 /// A page-cache mount at /mnt/pc and a DAX mount at /mnt/dax, both ext2 on brd, with file

@@ -1,0 +1,8 @@
+//! The engine: steps ([`cx`]), the trace ([`trace`]), footprints ([`footprint`]), scheduling
+//! policies ([`sched`]) and runs with checkpoints ([`exec`]).
+
+pub mod cx;
+pub mod exec;
+pub mod footprint;
+pub mod sched;
+pub mod trace;

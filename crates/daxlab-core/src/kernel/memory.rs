@@ -1,0 +1,549 @@
+//! `mm/memory.c` and the x86 fault entry: page faults (`__do_page_fault`, `handle_mm_fault`,
+//! `do_read_fault`, `do_shared_fault`, `do_cow_fault`, `do_wp_page`), `vm_insert_mixed`,
+//! `unmap_mapping_range` and `page_mkclean`.
+
+use crate::engine::cx::{Cx, Show};
+use crate::engine::footprint::Obj;
+use crate::engine::trace::{EventKind, Fail, FaultKind, PteOp, Shown, Signal, Space};
+use crate::errno::{Errno, KResult};
+use crate::kernel::{cpu, ops};
+use crate::state::lock::{LockMode, LockName};
+use crate::state::mem::{FrameUse, Pfn, PAGE_SIZE};
+use crate::state::mm::{Pte, Vma, VmaKind};
+use crate::state::Pid;
+use crate::timing;
+
+/// What a `->fault` handler returns (`VM_FAULT_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VmFault {
+    /// `VM_FAULT_NOPAGE`: the handler installed the PTE itself (or there is nothing to map).
+    NoPage,
+    /// `VM_FAULT_LOCKED` with `vmf->page`: a locked page for the core to map.
+    Locked(Pfn),
+    /// `VM_FAULT_LOCKED` with the COW page filled in; `i_mmap_held` when the handler returns
+    /// holding `i_mmap_lock_read` (DAX without a hole page).
+    Cow {
+        /// The new anonymous page.
+        pfn: Pfn,
+        /// `i_mmap_rwsem` is held for read and must be released after installing the PTE.
+        i_mmap_held: bool,
+    },
+    /// `VM_FAULT_SIGBUS`.
+    SigBus,
+    /// `VM_FAULT_OOM`.
+    Oom,
+}
+
+impl VmFault {
+    /// The kernel's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            VmFault::NoPage => "VM_FAULT_NOPAGE",
+            VmFault::Locked(_) | VmFault::Cow { .. } => "VM_FAULT_LOCKED",
+            VmFault::SigBus => "VM_FAULT_SIGBUS",
+            VmFault::Oom => "VM_FAULT_OOM",
+        }
+    }
+}
+
+impl Show for VmFault {
+    fn shown(&self) -> Option<Shown> {
+        Some(Shown::Name(self.name()))
+    }
+}
+
+impl Show for (VmFault, bool) {
+    fn shown(&self) -> Option<Shown> {
+        Some(Shown::Fault {
+            name: self.0.name(),
+            major: self.1,
+        })
+    }
+}
+
+impl Show for Result<(), Fail> {
+    fn shown(&self) -> Option<Shown> {
+        Some(match self {
+            Ok(()) => Shown::Num(0),
+            Err(Fail::Signal(s)) => Shown::Name(s.name()),
+            Err(Fail::Errno(e)) => Shown::Errno(*e),
+        })
+    }
+}
+
+fn page_of(addr: u64) -> u64 {
+    addr - addr % PAGE_SIZE
+}
+
+fn pte_at(cx: &Cx, pid: Pid, addr: u64) -> Option<Pte> {
+    cx.read(Obj::Pte(pid, page_of(addr)), |m| {
+        m.process(pid).mm.pte(addr)
+    })
+}
+
+fn install_pte(cx: &Cx, addr: u64, pte: Pte) {
+    let pid = cx.pid;
+    cx.write(Obj::Pte(pid, page_of(addr)), |m| {
+        m.process_mut(pid).mm.set_pte(addr, pte)
+    });
+    cx.emit(EventKind::Pte {
+        pid,
+        op: PteOp::Install,
+        vaddr: page_of(addr),
+        pfn: pte.pfn,
+        writable: pte.writable,
+        special: pte.special,
+    });
+}
+
+/// Every process and VMA that maps inode `ino` (the `i_mmap` interval tree).
+fn mappers(cx: &Cx, ino: u64) -> Vec<(Pid, Vma)> {
+    cx.read(Obj::Mms, |m| {
+        m.processes
+            .iter()
+            .enumerate()
+            .flat_map(|(p, proc_)| {
+                proc_
+                    .mm
+                    .vmas
+                    .values()
+                    .filter(|v| v.ino() == Some(ino))
+                    .map(move |v| (Pid(p as u16), v.clone()))
+            })
+            .collect()
+    })
+}
+
+/// `page_mkclean`: make every PTE that maps a page-cache page read-only (`rmap` walk), so the
+/// next store through any of them faults.
+pub fn page_mkclean(cx: &Cx, ino: u64, index: u64, pfn: Pfn) {
+    for (pid, v) in mappers(cx, ino) {
+        let Some(addr) = v.addr_of(index) else {
+            continue;
+        };
+        let cleaned = cx.write(Obj::Pte(pid, addr), |m| {
+            let mm = &mut m.process_mut(pid).mm;
+            match mm.pte(addr) {
+                Some(mut p) if p.pfn == pfn && p.writable && !p.anon && !p.special => {
+                    p.writable = false;
+                    mm.set_pte(addr, p);
+                    true
+                }
+                _ => false,
+            }
+        });
+        if cleaned {
+            cx.emit(EventKind::Pte {
+                pid,
+                op: PteOp::WriteProtect,
+                vaddr: addr,
+                pfn,
+                writable: false,
+                special: false,
+            });
+        }
+    }
+}
+
+/// `vm_insert_mixed(vma, addr, pfn)`: on x86 (`pte_special`), `insert_pfn` builds a special PTE
+/// with `vma->vm_page_prot`. A DAX mapping has `page_mkwrite`, so `vm_page_prot` is read-only
+/// (write notification) and the first store takes a write-protect fault.
+pub async fn vm_insert_mixed(cx: &Cx, vma: &Vma, addr: u64, pfn: Pfn) -> KResult<()> {
+    cx.call("vm_insert_mixed", async {
+        if !vma.mixedmap {
+            return Err(Errno::EINVAL); // BUG_ON(!(vma->vm_flags & VM_MIXEDMAP))
+        }
+        if !vma.contains(addr) {
+            return Err(Errno::EFAULT);
+        }
+        if pte_at(cx, cx.pid, addr).is_some() {
+            return Err(Errno::EBUSY); // already populated by a concurrent fault
+        }
+        install_pte(
+            cx,
+            addr,
+            Pte {
+                pfn,
+                writable: false,
+                special: true,
+                anon: false,
+            },
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// `unmap_mapping_range(mapping, holebegin, holelen, even_cows)` for `npages` pages from file
+/// page `first` (`None`: to the end), in every process that maps the file. Takes
+/// `i_mmap_rwsem` for write.
+pub async fn unmap_mapping_range(
+    cx: &Cx,
+    ino: u64,
+    first: u64,
+    npages: Option<u64>,
+    even_cows: bool,
+) {
+    cx.call("unmap_mapping_range", async {
+        let lock = LockName::IMmapRwsem { ino };
+        cx.lock(lock, LockMode::Write).await;
+        let last = npages.map_or(u64::MAX, |n| first.saturating_add(n));
+        for (pid, v) in mappers(cx, ino) {
+            let gone: Vec<(u64, Pte)> = cx.write(Obj::Mm(pid), |m| {
+                let mm = &mut m.process_mut(pid).mm;
+                let gone: Vec<(u64, Pte)> = mm
+                    .ptes_in(v.start, v.len)
+                    .filter(|(a, p)| {
+                        let pg = v.pgoff_of(*a);
+                        pg >= first && pg < last && (even_cows || !p.anon)
+                    })
+                    .collect();
+                for (a, _) in &gone {
+                    mm.clear_pte(*a);
+                }
+                for (_, p) in &gone {
+                    if p.anon {
+                        m.mem.free_ram(p.pfn);
+                    }
+                }
+                gone
+            });
+            for (a, p) in gone {
+                cx.emit(EventKind::Pte {
+                    pid,
+                    op: PteOp::Remove,
+                    vaddr: a,
+                    pfn: p.pfn,
+                    writable: p.writable,
+                    special: p.special,
+                });
+            }
+        }
+        cx.unlock(lock).await;
+    })
+    .await
+}
+
+/// The x86 page-fault entry (`__do_page_fault`): `mmap_sem` for read around `find_vma` and
+/// `handle_mm_fault`, so `munmap` and `mmap` wait for a fault in progress.
+pub async fn do_page_fault(cx: &Cx, addr: u64, write: bool) -> Result<(), Fail> {
+    let mmap_sem = LockName::MmapSem { pid: cx.pid };
+    cx.lock(mmap_sem, LockMode::Read).await;
+    let vma = cx.read(Obj::Mm(cx.pid), |m| {
+        let v = m.process(cx.pid).mm.find_vma(addr).cloned()?;
+        // The fault's events count toward the mount of the file mapped.
+        let mount = v
+            .ino()
+            .and_then(|i| m.inodes.get(&i))
+            .and_then(|i| m.mount_of_fs(i.fs));
+        Some((v, mount))
+    });
+    let r = match vma {
+        None => Err(Fail::Signal(Signal::Sigsegv)),
+        Some((v, _)) if write && !v.writable => Err(Fail::Signal(Signal::Sigsegv)),
+        Some((v, mount)) => {
+            let fcx = cx.on_mount(mount.or(cx.mount));
+            fcx.call("handle_mm_fault", handle_mm_fault(&fcx, &v, addr, write))
+                .await
+        }
+    };
+    cx.unlock(mmap_sem).await;
+    if let Err(Fail::Signal(signal)) = r {
+        cx.emit(EventKind::Signal {
+            signal,
+            vaddr: addr,
+        });
+    }
+    r
+}
+
+/// `handle_mm_fault` for one page: dispatch to the read, shared, COW or write-protect path. The
+/// fault is counted as /proc/vmstat counts it: `pgfault` always, `pgmajfault` when the handler
+/// did I/O or allocated a block.
+pub async fn handle_mm_fault(cx: &Cx, vma: &Vma, addr: u64, write: bool) -> Result<(), Fail> {
+    let VmaKind::File { ops: vm_ops, .. } = vma.kind else {
+        return Err(Fail::Signal(Signal::Sigsegv)); // the buffer is always present
+    };
+    let pte = pte_at(cx, cx.pid, addr);
+    let handler = if vma.mixedmap {
+        FaultKind::Dax
+    } else {
+        FaultKind::Filemap
+    };
+    let (r, major, handler) = match pte {
+        Some(pte) => {
+            let (r, m) = cx
+                .call("do_wp_page", do_wp_page(cx, vma, addr, pte, vm_ops))
+                .await;
+            (r, m, FaultKind::WriteProtect)
+        }
+        None if !write => {
+            let (r, m) = cx
+                .call("do_read_fault", do_read_fault(cx, vma, addr, vm_ops))
+                .await;
+            (r, m, handler)
+        }
+        None if !vma.shared => {
+            let (r, m) = cx
+                .call("do_cow_fault", do_cow_fault(cx, vma, addr, vm_ops))
+                .await;
+            (r, m, FaultKind::Cow)
+        }
+        None => {
+            let (r, m) = cx
+                .call("do_shared_fault", do_shared_fault(cx, vma, addr, vm_ops))
+                .await;
+            (r, m, handler)
+        }
+    };
+    cx.emit_ns(
+        timing::FAULT_NS,
+        EventKind::Fault {
+            vaddr: addr,
+            write,
+            major,
+            handler,
+        },
+    );
+    match r {
+        VmFault::SigBus => Err(Fail::Signal(Signal::Sigbus)),
+        VmFault::Oom => Err(Fail::Errno(Errno::ENOMEM)),
+        _ => Ok(()),
+    }
+}
+
+/// `do_set_pte` after "pte_same(*pte, orig_pte)" under the PTE lock (the original PTE was
+/// empty): if another fault installed a PTE meanwhile, the page is dropped instead.
+fn set_pte_if_none(cx: &Cx, addr: u64, pte: Pte) -> bool {
+    if pte_at(cx, cx.pid, addr).is_some() {
+        return false;
+    }
+    install_pte(cx, addr, pte);
+    true
+}
+
+async fn unlock_page(cx: &Cx, vma: &Vma, addr: u64) {
+    if let Some(ino) = vma.ino() {
+        cx.unlock(LockName::PageLock {
+            ino,
+            index: vma.pgoff_of(addr),
+        })
+        .await;
+    }
+}
+
+async fn do_read_fault(
+    cx: &Cx,
+    vma: &Vma,
+    addr: u64,
+    vm_ops: crate::state::ops::VmOps,
+) -> (VmFault, bool) {
+    let (r, major) = ops::fault(cx, vm_ops.fault, vma, addr, false, false).await;
+    if let VmFault::Locked(pfn) = r {
+        // Read faults map read-only; a shared writable mapping with page_mkwrite keeps
+        // vm_page_prot read-only so the first store notifies the filesystem.
+        set_pte_if_none(
+            cx,
+            addr,
+            Pte {
+                pfn,
+                writable: false,
+                special: false,
+                anon: false,
+            },
+        );
+        unlock_page(cx, vma, addr).await;
+    }
+    (r, major)
+}
+
+async fn do_shared_fault(
+    cx: &Cx,
+    vma: &Vma,
+    addr: u64,
+    vm_ops: crate::state::ops::VmOps,
+) -> (VmFault, bool) {
+    let (r, major) = ops::fault(cx, vm_ops.fault, vma, addr, true, false).await;
+    let VmFault::Locked(pfn) = r else {
+        return (r, major);
+    };
+    // do_page_mkwrite on the page-cache page before mapping it writable.
+    unlock_page(cx, vma, addr).await;
+    let (m, _) = ops::page_mkwrite(cx, vm_ops.page_mkwrite, vma, addr).await;
+    if !matches!(m, VmFault::Locked(_)) {
+        return (m, major);
+    }
+    set_pte_if_none(
+        cx,
+        addr,
+        Pte {
+            pfn,
+            writable: true,
+            special: false,
+            anon: false,
+        },
+    );
+    unlock_page(cx, vma, addr).await;
+    (r, major)
+}
+
+async fn do_cow_fault(
+    cx: &Cx,
+    vma: &Vma,
+    addr: u64,
+    vm_ops: crate::state::ops::VmOps,
+) -> (VmFault, bool) {
+    let anon = |pfn| Pte {
+        pfn,
+        writable: true,
+        special: false,
+        anon: true,
+    };
+    if vma.mixedmap {
+        let (r, major) = ops::fault(cx, vm_ops.fault, vma, addr, true, true).await;
+        if let VmFault::Cow { pfn, i_mmap_held } = r {
+            if !set_pte_if_none(cx, addr, anon(pfn)) {
+                cx.write(Obj::Ram, |m| m.mem.free_ram(pfn));
+            }
+            if i_mmap_held {
+                if let Some(ino) = vma.ino() {
+                    cx.unlock(LockName::IMmapRwsem { ino }).await;
+                }
+            } else {
+                unlock_page(cx, vma, addr).await;
+            }
+        }
+        return (r, major);
+    }
+    let pid = cx.pid;
+    let Ok(new) = cx.write(Obj::Ram, |m| m.mem.alloc_ram(FrameUse::Anon { pid })) else {
+        return (VmFault::Oom, false);
+    };
+    let (r, major) = ops::fault(cx, vm_ops.fault, vma, addr, true, true).await;
+    match (r, vma.ino()) {
+        (VmFault::Locked(page), Some(ino)) => {
+            let index = vma.pgoff_of(addr);
+            cpu::copy(
+                cx,
+                "copy_user_highpage",
+                cpu::page_cache(ino, index, page, 0),
+                cpu::kernel(Space::Anon, new, 0),
+                PAGE_SIZE,
+                timing::ram_copy_ns(PAGE_SIZE),
+            );
+            if !set_pte_if_none(cx, addr, anon(new)) {
+                cx.write(Obj::Ram, |m| m.mem.free_ram(new));
+            }
+            unlock_page(cx, vma, addr).await;
+            (
+                VmFault::Cow {
+                    pfn: new,
+                    i_mmap_held: false,
+                },
+                major,
+            )
+        }
+        (other, _) => {
+            cx.write(Obj::Ram, |m| m.mem.free_ram(new));
+            (other, major)
+        }
+    }
+}
+
+fn make_writable(cx: &Cx, addr: u64, pte: Pte) {
+    let pid = cx.pid;
+    cx.write(Obj::Pte(pid, page_of(addr)), |m| {
+        let mm = &mut m.process_mut(pid).mm;
+        if let Some(mut p) = mm.pte(addr) {
+            p.writable = true;
+            mm.set_pte(addr, p);
+        }
+    });
+    cx.emit(EventKind::Pte {
+        pid,
+        op: PteOp::MakeWritable,
+        vaddr: page_of(addr),
+        pfn: pte.pfn,
+        writable: true,
+        special: pte.special,
+    });
+}
+
+/// `do_wp_page`: a store to a present, read-only PTE. Returns the result and whether the
+/// `->page_mkwrite` it called counted a major fault.
+async fn do_wp_page(
+    cx: &Cx,
+    vma: &Vma,
+    addr: u64,
+    pte: Pte,
+    vm_ops: crate::state::ops::VmOps,
+) -> (VmFault, bool) {
+    if pte.anon {
+        make_writable(cx, addr, pte);
+        return (VmFault::NoPage, false);
+    }
+    if !vma.shared {
+        // wp_page_copy: break COW into a new anonymous page. For a special (DAX) PTE there is no
+        // struct page: cow_user_page copies through the user address.
+        let pid = cx.pid;
+        let Ok(new) = cx.write(Obj::Ram, |m| m.mem.alloc_ram(FrameUse::Anon { pid })) else {
+            return (VmFault::Oom, false);
+        };
+        let src = match (pte.special, vma.ino()) {
+            (false, Some(ino)) => cpu::page_cache(ino, vma.pgoff_of(addr), pte.pfn, 0),
+            _ => cpu::user(pid, page_of(addr), pte.pfn),
+        };
+        cpu::copy(
+            cx,
+            "cow_user_page",
+            src,
+            cpu::kernel(Space::Anon, new, 0),
+            PAGE_SIZE,
+            timing::ram_copy_ns(PAGE_SIZE),
+        );
+        cx.write(Obj::Pte(pid, page_of(addr)), |m| {
+            m.process_mut(pid).mm.clear_pte(addr)
+        });
+        cx.emit(EventKind::Pte {
+            pid,
+            op: PteOp::Remove,
+            vaddr: page_of(addr),
+            pfn: pte.pfn,
+            writable: false,
+            special: pte.special,
+        });
+        install_pte(
+            cx,
+            addr,
+            Pte {
+                pfn: new,
+                writable: true,
+                special: false,
+                anon: true,
+            },
+        );
+        return (VmFault::NoPage, false);
+    }
+    if pte.special {
+        if let Some(f) = vm_ops.pfn_mkwrite {
+            cx.call(f, async {}).await;
+        }
+        // 4.0: vm_normal_page() is NULL for a special PTE; a shared writable mapping is simply
+        // made writable ("reuse"). No ->page_mkwrite: no mtime update, no freeze protection.
+        make_writable(cx, addr, pte);
+        return (VmFault::NoPage, false);
+    }
+    // A page-cache page (for DAX: a hole page) in a shared writable mapping: do_page_mkwrite.
+    let (r, major) = ops::page_mkwrite(cx, vm_ops.page_mkwrite, vma, addr).await;
+    match r {
+        VmFault::Locked(_) => {
+            // Relock the PTE: reuse it only if it is still the one that faulted.
+            if pte_at(cx, cx.pid, addr) == Some(pte) {
+                make_writable(cx, addr, pte);
+            }
+            unlock_page(cx, vma, addr).await;
+            (VmFault::NoPage, major)
+        }
+        other => (other, major),
+    }
+}

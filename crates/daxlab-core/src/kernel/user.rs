@@ -1,0 +1,235 @@
+//! User space as the kernel meets it: each thread's I/O buffer (the memory `read()` and
+//! `write()` copy to and from), user addresses resolved to frames (faulting them in as
+//! `copy_to_user` would), and a program's loads and stores through a mapping.
+
+use crate::engine::cx::Cx;
+use crate::engine::footprint::Obj;
+use crate::engine::trace::{Fail, Signal, SysResult};
+use crate::errno::Errno;
+use crate::kernel::resume::Resume;
+use crate::kernel::{cpu, memory};
+use crate::lang::data::{Data, Slice};
+use crate::state::mem::{FrameUse, Pfn, PAGE_SHIFT, PAGE_SIZE};
+use crate::state::mm::{Pte, Vma, VmaKind};
+use crate::state::Tid;
+
+/// Where a thread's I/O buffer starts: each thread has its own, 4 GiB apart.
+pub fn buffer_base(tid: Tid) -> u64 {
+    0x7ffd_0000_0000 + (u64::from(tid.0) << 32)
+}
+
+/// Make the thread's buffer at least `len` bytes, with every page present (a program's buffer
+/// is resident: it has used it before). Not a kernel path: no events.
+pub fn ensure_buffer(cx: &Cx, len: u64) -> Result<u64, Errno> {
+    let base = buffer_base(cx.tid);
+    let pid = cx.pid;
+    let want = len.next_multiple_of(PAGE_SIZE).max(PAGE_SIZE);
+    cx.touching(
+        &[
+            crate::engine::footprint::Access {
+                obj: Obj::Mm(pid),
+                write: true,
+            },
+            crate::engine::footprint::Access {
+                obj: Obj::Ram,
+                write: true,
+            },
+        ],
+        |m| {
+            let have = m.process(pid).mm.vmas.get(&base).map_or(0, |v| v.len);
+            if have >= want {
+                return Ok(base);
+            }
+            for a in (base + have..base + want).step_by(PAGE_SIZE as usize) {
+                let pfn = m.mem.alloc_ram(FrameUse::UserBuffer { pid })?;
+                m.process_mut(pid).mm.set_pte(
+                    a,
+                    Pte {
+                        pfn,
+                        writable: true,
+                        special: false,
+                        anon: true,
+                    },
+                );
+            }
+            let name = format!("[buffer of thread {}]", cx.tid.0);
+            m.process_mut(pid).mm.vmas.insert(
+                base,
+                Vma {
+                    name: name.into(),
+                    start: base,
+                    len: want,
+                    kind: VmaKind::Buffer,
+                    pgoff: 0,
+                    shared: false,
+                    writable: true,
+                    mixedmap: false,
+                },
+            );
+            Ok(base)
+        },
+    )
+}
+
+/// The program fills its buffer with `data` before a `write()` (user space: no event).
+pub fn fill_buffer(cx: &Cx, data: &Data) {
+    let base = buffer_base(cx.tid);
+    let pid = cx.pid;
+    cx.write(Obj::Mm(pid), |m| {
+        let mut off = 0;
+        while off < data.len() {
+            let n = (PAGE_SIZE).min(data.len() - off);
+            if let Some(p) = m.process(pid).mm.pte(base + off) {
+                data.fill(off, &mut m.mem.page_mut(p.pfn)[..n as usize]);
+            }
+            off += n;
+        }
+    });
+}
+
+/// The frame behind user address `uva` for a kernel copy to (`write`) or from user memory,
+/// faulting it in as `copy_to_user`/`copy_from_user` would (the fault runs with whatever the
+/// caller holds, e.g. `i_mutex`).
+pub async fn user_frame(cx: &Cx, uva: u64, write: bool) -> Result<Pfn, Fail> {
+    for _ in 0..8 {
+        let pte = cx.read(Obj::Pte(cx.pid, uva & !(PAGE_SIZE - 1)), |m| {
+            m.process(cx.pid).mm.pte(uva)
+        });
+        match pte {
+            Some(p) if !write || p.writable => return Ok(p.pfn),
+            _ => memory::do_page_fault(cx, uva, write).await?,
+        }
+    }
+    // The model guarantees progress within a few faults; never spin.
+    Err(Fail::Signal(Signal::Sigbus))
+}
+
+/// The state of a program's load or store through a mapping, between two pages.
+#[derive(Debug, Clone)]
+pub struct UserAccess {
+    addr: u64,
+    len: u64,
+    done: u64,
+    store: Option<Data>,
+    loaded: Vec<Slice>,
+}
+
+impl PartialEq for UserAccess {
+    fn eq(&self, o: &Self) -> bool {
+        (self.addr, self.len, self.done) == (o.addr, o.len, o.done)
+    }
+}
+
+impl UserAccess {
+    /// A load of `len` bytes at `addr`, or a store of `store` there.
+    pub fn new(addr: u64, len: u64, store: Option<Data>) -> Self {
+        UserAccess {
+            addr,
+            len,
+            done: 0,
+            store,
+            loaded: Vec::new(),
+        }
+    }
+}
+
+/// A program's loads (or stores) of `[addr, addr+len)`, one page at a time, faulting as the MMU
+/// would. The bytes loaded are left with the engine ([`crate::engine::cx::World::loaded`]).
+pub async fn user_access(cx: &Cx, mut s: UserAccess) -> SysResult {
+    let write = s.store.is_some();
+    while s.done < s.len {
+        let va = s.addr + s.done;
+        let n = (PAGE_SIZE - va % PAGE_SIZE).min(s.len - s.done);
+        let pfn = user_frame(cx, va, write).await?;
+        match &s.store {
+            Some(data) => cpu::user_store(cx, va, pfn, data, s.done, n),
+            None => s.loaded.push(cpu::user_load(cx, va, pfn, n)),
+        }
+        s.done += n;
+        cx.capture_point(|| Resume::UserAccess(s.clone())).await;
+    }
+    if !write {
+        let bytes = crate::lang::data::Bytes::from_slices(std::mem::take(&mut s.loaded));
+        cx.world().set_loaded(cx.tid, bytes);
+    }
+    Ok(s.len)
+}
+
+/// The page number of `addr`.
+pub fn vpn(addr: u64) -> u64 {
+    addr >> PAGE_SHIFT
+}
+
+/// The first `n` bytes of the thread's buffer as they are now (shared, not copied): what a
+/// `read()` left there.
+pub fn buffer_bytes(cx: &Cx, n: u64) -> crate::lang::data::Bytes {
+    let base = buffer_base(cx.tid);
+    let pid = cx.pid;
+    let slices = cx.read(Obj::Mm(pid), |m| {
+        let mut v = Vec::new();
+        let mut off = 0;
+        while off < n {
+            let len = PAGE_SIZE.min(n - off);
+            let page = m
+                .process(pid)
+                .mm
+                .pte(base + off)
+                .and_then(|p| m.mem.page_ref(p.pfn));
+            v.push(Slice {
+                page,
+                off: 0,
+                len: len as u16,
+            });
+            off += len;
+        }
+        v
+    });
+    crate::lang::data::Bytes::from_slices(slices)
+}
+
+/// `copy_to_user`/`copy_from_user` of `len` bytes between kernel memory `kloc` (within one
+/// page) and user memory at `uva`, split where the user range crosses a page; user pages are
+/// faulted in as needed. `to_user` is the direction. Returns how many bytes were copied before
+/// a fault that could not be resolved.
+pub async fn copy_user(
+    cx: &Cx,
+    func: &'static str,
+    kloc: crate::engine::trace::Loc,
+    uva: u64,
+    len: u64,
+    ns: u64,
+    to_user: bool,
+) -> Result<(), (u64, Fail)> {
+    let mut done = 0;
+    while done < len {
+        let va = uva + done;
+        let n = (PAGE_SIZE - va % PAGE_SIZE).min(len - done);
+        let upfn = user_frame(cx, va, to_user).await.map_err(|f| (done, f))?;
+        let u = cpu::user(cx.pid, va, upfn);
+        let k = crate::engine::trace::Loc {
+            vaddr: kloc.vaddr + done,
+            ..kloc
+        };
+        let part_ns = ns * n / len.max(1);
+        if to_user {
+            cpu::copy(cx, func, k, u, n, part_ns);
+        } else {
+            cpu::copy(cx, func, u, k, n, part_ns);
+        }
+        done += n;
+    }
+    Ok(())
+}
+
+/// `iov_iter_zero`: `len` zeros into user memory at `uva`, split at user pages.
+pub async fn zero_user(cx: &Cx, func: &'static str, uva: u64, len: u64) -> Result<(), (u64, Fail)> {
+    let mut done = 0;
+    while done < len {
+        let va = uva + done;
+        let n = (PAGE_SIZE - va % PAGE_SIZE).min(len - done);
+        let upfn = user_frame(cx, va, true).await.map_err(|f| (done, f))?;
+        cpu::zero(cx, func, cpu::user(cx.pid, va, upfn), n);
+        done += n;
+    }
+    Ok(())
+}

@@ -1,0 +1,259 @@
+//! Physical memory: 4 KiB page frames with page frame numbers, RAM and device memory, and the
+//! kernel's linear map.
+//!
+//! Frames hold real bytes, copy-on-write: an untouched or freshly zeroed frame shares no bytes at
+//! all (it reads as zeros), and a frame's bytes are copied only when written while a clone of the
+//! machine (a checkpoint, an explorer's branch) still holds them.
+
+use std::rc::Rc;
+
+use super::chunk_map::ChunkMap;
+use super::{DevId, Pid};
+use crate::errno::{Errno, KResult};
+
+/// `PAGE_SIZE` on every architecture DAX Lab models.
+pub const PAGE_SIZE: u64 = 4096;
+/// `PAGE_SHIFT`.
+pub const PAGE_SHIFT: u32 = 12;
+/// Sectors are 512 bytes whatever the device's block size (`SECTOR_SHIFT`).
+pub const SECTOR_SIZE: u64 = 512;
+/// `PAGE_OFFSET` of x86_64 in Linux 4.0: the start of the direct (linear) map of physical memory.
+pub const PAGE_OFFSET: u64 = 0xffff_8800_0000_0000;
+/// Physical address where RAM starts in the model (the first 16 MiB are left to firmware and
+/// the kernel image, as on a PC).
+pub const RAM_BASE: u64 = 16 << 20;
+/// Physical address where device memory (axonram, dcssblk) is placed: above 4 GiB.
+pub const DEVICE_MEM_BASE: u64 = 1 << 32;
+
+/// A page frame number: physical address >> `PAGE_SHIFT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pfn(pub u64);
+
+impl Pfn {
+    /// The physical address of the first byte of this frame.
+    pub fn phys(self) -> u64 {
+        self.0 << PAGE_SHIFT
+    }
+    /// The kernel virtual address of this frame in the linear map (`__va(phys)`).
+    pub fn kaddr(self) -> u64 {
+        PAGE_OFFSET + self.phys()
+    }
+}
+
+/// The bytes of one page.
+pub type PageData = [u8; PAGE_SIZE as usize];
+
+/// A page's bytes as the machine holds them: shared until written. `None` is a page of zeros.
+pub type PageRef = Option<Rc<PageData>>;
+
+/// The bytes of `p`, zeros if it has none.
+pub fn page_bytes(p: &PageRef) -> &PageData {
+    const ZERO: PageData = [0; PAGE_SIZE as usize];
+    p.as_deref().unwrap_or(&ZERO)
+}
+
+/// The bytes of `p` for writing, materialising or un-sharing them first.
+pub fn page_bytes_mut(p: &mut PageRef) -> &mut PageData {
+    Rc::make_mut(p.get_or_insert_with(|| Rc::new([0; PAGE_SIZE as usize])))
+}
+
+/// What a frame is used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameUse {
+    /// A brd backing page (`brd_insert_page`), index `idx` of a device.
+    BrdPage {
+        /// The device.
+        dev: DevId,
+        /// Page index within the device (`sector >> PAGE_SECTORS_SHIFT`).
+        idx: u64,
+    },
+    /// A page-cache page of an inode.
+    PageCache {
+        /// Inode number.
+        ino: u64,
+        /// Page index within the file.
+        index: u64,
+    },
+    /// A zeroed page-cache page that `dax_load_hole` maps for a read fault on a hole (4.0).
+    HolePage {
+        /// Inode number.
+        ino: u64,
+        /// Page index within the file.
+        index: u64,
+    },
+    /// An anonymous page of a process (a MAP_PRIVATE copy-on-write copy).
+    Anon {
+        /// The process.
+        pid: Pid,
+    },
+    /// A page of a program's I/O buffer (what `read()` and `write()` copy to and from).
+    UserBuffer {
+        /// The process.
+        pid: Pid,
+    },
+    /// A page the kernel uses for itself (a `vmalloc` buffer, a bounce page).
+    Kernel,
+    /// Memory of a device that is CPU-addressable (axonram, dcssblk): no `struct page` in 4.0.
+    DeviceMemory {
+        /// The device.
+        dev: DevId,
+    },
+}
+
+impl FrameUse {
+    /// Whether 4.0 has a `struct page` for this frame (RAM has; device memory has not).
+    pub fn has_struct_page(self) -> bool {
+        !matches!(self, FrameUse::DeviceMemory { .. })
+    }
+}
+
+/// A materialised frame.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// The bytes.
+    pub data: PageRef,
+    /// What the frame holds.
+    pub usage: FrameUse,
+}
+
+/// All physical memory of the machine.
+#[derive(Debug, Clone)]
+pub struct PhysMem {
+    frames: ChunkMap<Frame>,
+    ram_pages: u64,
+    ram_next: u64,
+    ram_free: ChunkMap<()>,
+}
+
+impl PhysMem {
+    /// Memory with `ram_bytes` of RAM (rounded down to pages).
+    pub fn new(ram_bytes: u64) -> Self {
+        PhysMem {
+            frames: ChunkMap::new(),
+            ram_pages: ram_bytes / PAGE_SIZE,
+            ram_next: 0,
+            ram_free: ChunkMap::new(),
+        }
+    }
+
+    /// RAM frames in the machine.
+    pub fn ram_pages(&self) -> u64 {
+        self.ram_pages
+    }
+
+    /// Allocate a zeroed RAM page (`alloc_page(GFP_KERNEL | __GFP_ZERO)`); lowest free frame
+    /// first, so allocation is deterministic. The zeroing is free: the page shares no bytes yet.
+    pub fn alloc_ram(&mut self, usage: FrameUse) -> KResult<Pfn> {
+        let n = if let Some(n) = self.ram_free.first_key() {
+            self.ram_free.remove(n);
+            n
+        } else if self.ram_next < self.ram_pages {
+            self.ram_next += 1;
+            self.ram_next - 1
+        } else {
+            return Err(Errno::ENOMEM);
+        };
+        let pfn = Pfn(RAM_BASE / PAGE_SIZE + n);
+        self.frames.insert(pfn.0, Frame { data: None, usage });
+        Ok(pfn)
+    }
+
+    /// Free a RAM page.
+    pub fn free_ram(&mut self, pfn: Pfn) {
+        if self.frames.remove(pfn.0).is_some() {
+            if let Some(n) = pfn.0.checked_sub(RAM_BASE / PAGE_SIZE) {
+                if n < self.ram_next {
+                    self.ram_free.insert(n, ());
+                }
+            }
+        }
+    }
+
+    /// Whether `pfn` is a RAM frame in use.
+    pub fn is_allocated(&self, pfn: Pfn) -> bool {
+        self.frames.contains_key(pfn.0)
+    }
+
+    /// Register a device-memory frame's owner (it reads as zeros until written).
+    pub fn touch_device(&mut self, pfn: Pfn, dev: DevId) {
+        if !self.frames.contains_key(pfn.0) {
+            self.frames.insert(
+                pfn.0,
+                Frame {
+                    data: None,
+                    usage: FrameUse::DeviceMemory { dev },
+                },
+            );
+        }
+    }
+
+    /// The bytes of a frame (zeros if never written).
+    pub fn page(&self, pfn: Pfn) -> &PageData {
+        match self.frames.get(pfn.0) {
+            Some(f) => page_bytes(&f.data),
+            None => page_bytes(&None),
+        }
+    }
+
+    /// A frame's bytes as a shared reference (for a result that keeps them without a copy).
+    pub fn page_ref(&self, pfn: Pfn) -> PageRef {
+        self.frames.get(pfn.0).and_then(|f| f.data.clone())
+    }
+
+    /// The bytes of a frame for writing.
+    pub fn page_mut(&mut self, pfn: Pfn) -> &mut PageData {
+        let f = self.frames.get_or_insert_with(pfn.0, || Frame {
+            data: None,
+            usage: FrameUse::Kernel,
+        });
+        page_bytes_mut(&mut f.data)
+    }
+
+    /// Read bytes of a frame.
+    pub fn read(&self, pfn: Pfn, off: usize, dst: &mut [u8]) {
+        dst.copy_from_slice(&self.page(pfn)[off..off + dst.len()]);
+    }
+
+    /// Write bytes into a frame.
+    pub fn write(&mut self, pfn: Pfn, off: usize, src: &[u8]) {
+        self.page_mut(pfn)[off..off + src.len()].copy_from_slice(src);
+    }
+
+    /// Zero bytes of a frame. A whole page drops its bytes (it shares the zero page again).
+    pub fn zero(&mut self, pfn: Pfn, off: usize, len: usize) {
+        if off == 0 && len == PAGE_SIZE as usize {
+            if let Some(f) = self.frames.get_mut(pfn.0) {
+                f.data = None;
+            }
+            return;
+        }
+        self.page_mut(pfn)[off..off + len].fill(0);
+    }
+
+    /// Copy between two frames (`memcpy` between two kernel addresses).
+    pub fn copy(&mut self, src: Pfn, src_off: usize, dst: Pfn, dst_off: usize, len: usize) {
+        let data = self.frames.get(src.0).and_then(|f| f.data.clone());
+        let s = page_bytes(&data);
+        self.page_mut(dst)[dst_off..dst_off + len].copy_from_slice(&s[src_off..src_off + len]);
+    }
+
+    /// A frame if it has been materialised.
+    pub fn get(&self, pfn: Pfn) -> Option<&Frame> {
+        self.frames.get(pfn.0)
+    }
+
+    /// Materialised frames in `[first, last)`, in order.
+    pub fn frames_in(&self, first: Pfn, last: Pfn) -> impl Iterator<Item = (Pfn, &Frame)> {
+        self.frames.range(first.0..last.0).map(|(p, f)| (Pfn(p), f))
+    }
+
+    /// Every materialised frame, in pfn order (for the views).
+    pub fn frames(&self) -> impl Iterator<Item = (Pfn, &Frame)> {
+        self.frames.iter().map(|(p, f)| (Pfn(p), f))
+    }
+
+    /// RAM frames in use.
+    pub fn ram_in_use(&self) -> u64 {
+        self.ram_next - self.ram_free.len() as u64
+    }
+}
