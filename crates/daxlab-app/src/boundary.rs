@@ -310,7 +310,12 @@ impl Running {
             &names,
             &self.exec,
         );
-        let ran = self.exec.ran().iter().map(|t| t.0 as usize).collect();
+        let ran = self
+            .exec
+            .steps()
+            .iter()
+            .map(|s| s.thread.0 as usize)
+            .collect();
         Rc::new(Session {
             text: self.text,
             total_steps: self.exec.step(),
@@ -509,7 +514,7 @@ pub fn snapshot(session: &Session, step: u32) -> Snapshot {
         step,
         RunOptions {
             trace: TraceMode::Off,
-            keep_ran: false,
+            keep_steps: false,
             checkpoint_every: 0,
             batch: true,
         },

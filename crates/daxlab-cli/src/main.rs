@@ -83,7 +83,7 @@ fn run(file: &str, text: &str, json: bool) -> u8 {
         let opts = if json {
             RunOptions {
                 trace: TraceMode::Full,
-                keep_ran: false,
+                keep_steps: false,
                 checkpoint_every: 0,
                 batch: true,
             }

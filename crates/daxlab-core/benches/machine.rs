@@ -105,7 +105,7 @@ fn r1() -> (Execution, usize, Vec<Tid>) {
     let choices: Vec<Tid> = full.choices().iter().map(|c| c.tid).collect();
     let opts = RunOptions {
         trace: TraceMode::Footprint,
-        keep_ran: false,
+        keep_steps: false,
         checkpoint_every: 1 << 30,
         batch: false,
     };
@@ -121,7 +121,7 @@ fn r1_replays_per_s(seconds: f64) -> f64 {
     let (base, ck, choices) = r1();
     let opts = RunOptions {
         trace: TraceMode::Footprint,
-        keep_ran: false,
+        keep_steps: false,
         checkpoint_every: 0,
         batch: false,
     };
@@ -203,7 +203,7 @@ fn jump(n: usize) -> (f64, u32, usize) {
         let target = (x >> 33) as u32 % steps;
         let opts = RunOptions {
             trace: TraceMode::Off,
-            keep_ran: false,
+            keep_steps: false,
             checkpoint_every: 0,
             batch: true,
         };
@@ -249,17 +249,32 @@ fn main() {
     let (jump_ms, steps, checkpoints) = jump(if quick { 20 } else { 60 });
     let ck_bytes = rss_of(true).saturating_sub(rss_of(false));
 
-    println!("DAX Lab benchmarks ({})", if quick { "quick" } else { "full" });
+    println!(
+        "DAX Lab benchmarks ({})",
+        if quick { "quick" } else { "full" }
+    );
     println!(
         "  64 MiB in 128 KiB reads: memcpy {:.1} ms, DAX {:.1} ms, page cache (cold) {:.1} ms",
         m * 1e3,
         d * 1e3,
         p * 1e3
     );
-    println!("  {:<26} {:>10.2}   goal >= 0.60", "dax_read_vs_memcpy", dax_ratio);
-    println!("  {:<26} {:>10.2}   goal >= 0.30", "pagecache_read_vs_memcpy", pc_ratio);
-    println!("  {:<26} {:>10.0}   goal >= 300000", "r1_replays_per_s", replays);
-    println!("  {:<26} {:>10.3}   goal: a few microseconds", "machine_clone_us", clone_us);
+    println!(
+        "  {:<26} {:>10.2}   goal >= 0.60",
+        "dax_read_vs_memcpy", dax_ratio
+    );
+    println!(
+        "  {:<26} {:>10.2}   goal >= 0.30",
+        "pagecache_read_vs_memcpy", pc_ratio
+    );
+    println!(
+        "  {:<26} {:>10.0}   goal >= 300000",
+        "r1_replays_per_s", replays
+    );
+    println!(
+        "  {:<26} {:>10.3}   goal: a few microseconds",
+        "machine_clone_us", clone_us
+    );
     println!(
         "  {:<26} {:>10.2}   goal < 16 ({steps} steps, {checkpoints} checkpoints, {:.1} MiB)",
         "jump_ms_1m_steps",

@@ -100,7 +100,7 @@ fn running_in_slices_gives_the_same_trace_as_running_in_one_go() {
             &s,
             RunOptions {
                 trace: TraceMode::Full,
-                keep_ran: true,
+                keep_steps: true,
                 checkpoint_every: 64,
                 batch: false,
             },

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::footprint::{Access, Obj};
-use super::trace::{Event, EventKind, Shown, SysResult, Trace, TraceMode};
+use super::trace::{Event, EventKind, Shown, StepMark, SysResult, Trace, TraceMode};
 use crate::errno::KResult;
 use crate::kernel::resume::Resume;
 use crate::state::lock::{LockMode, LockName};
@@ -28,8 +28,8 @@ pub struct World {
     pub step: u32,
     /// The footprint of the step being run (mode `Footprint`).
     pub foot: Vec<Access>,
-    /// Which thread ran each step (index `step - 1`), when the run keeps it.
-    pub ran: Option<Vec<Tid>>,
+    /// What each step did, in brief (index `step - 1`), when the run keeps it.
+    pub steps: Option<Vec<StepMark>>,
     /// Steps a thread may run on its own without returning to the engine (the batched fast
     /// path: set only when no other thread could run and nobody watches each step).
     pub batch: u32,
@@ -49,7 +49,7 @@ impl World {
             trace: Trace::new(mode),
             step: 0,
             foot: Vec::new(),
-            ran: None,
+            steps: None,
             batch: 0,
             capture_wanted: false,
             parked: Vec::new(),
@@ -69,8 +69,11 @@ impl World {
     /// Begin step `step + 1` for `tid`.
     pub fn begin_step(&mut self, tid: Tid) {
         self.step += 1;
-        if let Some(r) = &mut self.ran {
-            r.push(tid);
+        if let Some(r) = &mut self.steps {
+            r.push(StepMark {
+                thread: tid,
+                ..StepMark::default()
+            });
         }
         self.foot.clear();
         if let Some(p) = self.parked.get_mut(tid.0 as usize) {
@@ -331,6 +334,12 @@ impl Cx {
     pub fn emit_ns(&self, ns: u64, kind: EventKind) {
         let mut w = self.w.borrow_mut();
         let step = w.step;
+        if let Some(s) = w.steps.as_mut().and_then(|s| s.last_mut()) {
+            s.marks |= StepMark::of(&kind);
+            if let EventKind::Copy { bytes, .. } = kind {
+                s.bytes = s.bytes.saturating_add(bytes as u32);
+            }
+        }
         w.trace.record(Event {
             step,
             thread: self.tid,

@@ -12,7 +12,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::cx::{Cx, World};
 use super::sched::{Choice, Pick, Scheduler, Script};
-use super::trace::{Counters, Event, EventKind, SchedNote, TraceMode};
+use super::trace::{Counters, Event, EventKind, SchedNote, StepMark, TraceMode};
 use crate::kernel::resume::Resume;
 use crate::lang::command::{Command, Item, Scenario, Stmt};
 use crate::lang::invariant::Invariant;
@@ -30,8 +30,8 @@ pub const MAX_STEPS: u32 = 50_000_000;
 pub struct RunOptions {
     /// What the trace keeps.
     pub trace: TraceMode,
-    /// Keep which thread ran each step (the timeline's lanes).
-    pub keep_ran: bool,
+    /// Keep what each step did in brief (the timeline's lanes and marks).
+    pub keep_steps: bool,
     /// Take a checkpoint about every this many steps (0: none).
     pub checkpoint_every: u32,
     /// Let a thread that nothing can interleave with run many steps per poll.
@@ -43,7 +43,7 @@ impl RunOptions {
     pub fn stepped() -> Self {
         RunOptions {
             trace: TraceMode::Full,
-            keep_ran: true,
+            keep_steps: true,
             checkpoint_every: 4096,
             batch: true,
         }
@@ -52,7 +52,7 @@ impl RunOptions {
     pub fn fast() -> Self {
         RunOptions {
             trace: TraceMode::Off,
-            keep_ran: false,
+            keep_steps: false,
             checkpoint_every: 0,
             batch: true,
         }
@@ -268,8 +268,8 @@ impl Execution {
         sched: Box<dyn Scheduler>,
     ) -> Self {
         let mut w = World::new(Machine::new(DEFAULT_RAM), opts.trace);
-        if opts.keep_ran {
-            w.ran = Some(Vec::new());
+        if opts.keep_steps {
+            w.steps = Some(Vec::new());
         }
         let mut e = Execution {
             scenario: Rc::new(s.clone()),
@@ -361,9 +361,9 @@ impl Execution {
         std::cell::Ref::map(self.world.borrow(), |w| &w.trace.events[..])
     }
 
-    /// Which thread ran each step (when the run keeps it).
-    pub fn ran(&self) -> std::cell::Ref<'_, [Tid]> {
-        std::cell::Ref::map(self.world.borrow(), |w| w.ran.as_deref().unwrap_or(&[]))
+    /// What each step did, in brief (when the run keeps it).
+    pub fn steps(&self) -> std::cell::Ref<'_, [StepMark]> {
+        std::cell::Ref::map(self.world.borrow(), |w| w.steps.as_deref().unwrap_or(&[]))
     }
 
     /// The checkpoints kept.
@@ -821,7 +821,12 @@ impl Execution {
     }
 
     /// A new run restored from checkpoint `index`, scheduled by `sched` from there.
-    pub fn fork_from(&self, index: usize, opts: RunOptions, sched: Box<dyn Scheduler>) -> Option<Execution> {
+    pub fn fork_from(
+        &self,
+        index: usize,
+        opts: RunOptions,
+        sched: Box<dyn Scheduler>,
+    ) -> Option<Execution> {
         let ck = self.checkpoints.borrow().list.get(index).cloned()?;
         Some(self.restore(&ck, opts, sched))
     }
@@ -832,9 +837,9 @@ impl Execution {
         w.trace.counters = ck.counters;
         w.trace.by_mount = ck.by_mount.clone();
         w.loaded = ck.loaded.clone();
-        if opts.keep_ran {
-            let ran = self.world.borrow().ran.clone().unwrap_or_default();
-            w.ran = Some(ran[..(ck.step as usize).min(ran.len())].to_vec());
+        if opts.keep_steps {
+            let steps = self.world.borrow().steps.clone().unwrap_or_default();
+            w.steps = Some(steps[..(ck.step as usize).min(steps.len())].to_vec());
         }
         let world = Rc::new(RefCell::new(w));
         let threads = self

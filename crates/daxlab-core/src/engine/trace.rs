@@ -508,6 +508,42 @@ impl Counters {
     }
 }
 
+/// What one step did, in brief: enough for a timeline of a run too long to keep every event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StepMark {
+    /// The thread that ran it.
+    pub thread: Tid,
+    /// What happened ([`StepMark::COPY`], ...).
+    pub marks: u8,
+    /// Bytes of file data copied.
+    pub bytes: u32,
+}
+
+impl StepMark {
+    /// File data was copied.
+    pub const COPY: u8 = 1;
+    /// Memory was zeroed.
+    pub const ZERO: u8 = 2;
+    /// A page fault.
+    pub const FAULT: u8 = 4;
+    /// A thread had to wait (a lock another thread held).
+    pub const WAIT: u8 = 8;
+    /// Something failed: an errno, a signal, a refusal.
+    pub const ERROR: u8 = 16;
+
+    /// The mark an event sets.
+    pub fn of(kind: &EventKind) -> u8 {
+        match kind {
+            EventKind::Copy { .. } => Self::COPY,
+            EventKind::Zero { .. } => Self::ZERO,
+            EventKind::Fault { .. } => Self::FAULT,
+            EventKind::Wait { .. } => Self::WAIT,
+            EventKind::Error { .. } | EventKind::Signal { .. } => Self::ERROR,
+            _ => 0,
+        }
+    }
+}
+
 /// What a run keeps of its events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TraceMode {

@@ -1167,3 +1167,79 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
     }
     Ok(Scenario { items })
 }
+
+/// The names a scenario defines, for completing what [`Want`] asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScenarioNames {
+    /// Devices (`device NAME`).
+    pub devices: Vec<Rc<str>>,
+    /// Descriptors (`open FD`).
+    pub fds: Vec<Rc<str>>,
+    /// Mappings (`mmap MAP`).
+    pub maps: Vec<Rc<str>>,
+    /// Threads and processes.
+    pub threads: Vec<Rc<str>>,
+    /// Mount points and file paths.
+    pub paths: Vec<Rc<str>>,
+}
+
+impl ScenarioNames {
+    /// The names of `s`, each once, in the order they first appear.
+    pub fn of(s: &Scenario) -> Self {
+        fn add(v: &mut Vec<Rc<str>>, n: &Rc<str>) {
+            if !v.contains(n) {
+                v.push(n.clone());
+            }
+        }
+        let mut n = ScenarioNames::default();
+        for it in &s.items {
+            if let Item::Thread { name, .. } = it {
+                add(&mut n.threads, name);
+            }
+        }
+        for (st, _) in s.stmts() {
+            let mut cmd = &st.cmd;
+            if let Command::Expect { cmd: inner, .. } = cmd {
+                cmd = inner;
+            }
+            match cmd {
+                Command::Device { name, .. } => add(&mut n.devices, name),
+                Command::Mount { path, .. } => add(&mut n.paths, path),
+                Command::Open { fd, path, .. } => {
+                    add(&mut n.fds, fd);
+                    add(&mut n.paths, path);
+                }
+                Command::Mmap { map, .. } => add(&mut n.maps, map),
+                _ => {}
+            }
+        }
+        n
+    }
+
+    /// The candidates for what `want` asks for.
+    pub fn candidates(&self, want: Want) -> Vec<String> {
+        let v = |x: &[Rc<str>]| x.iter().map(|s| s.to_string()).collect();
+        match want {
+            Want::Command => line_words().map(str::to_string).collect(),
+            Want::Words(w) => w.iter().map(|s| s.to_string()).collect(),
+            Want::Device => v(&self.devices),
+            Want::DevPath => self.devices.iter().map(|d| format!("/dev/{d}")).collect(),
+            Want::Fd => v(&self.fds),
+            Want::Map => v(&self.maps),
+            Want::Thread => v(&self.threads),
+            Want::Path => v(&self.paths),
+            Want::Value => Vec::new(),
+        }
+    }
+}
+
+/// What could come at the end of `line` (a console line being typed), given the scenario it
+/// extends: the parser's own expectation there.
+pub fn want_at_end(line: &str) -> Option<Want> {
+    match parse_command(line) {
+        Ok(_) => None,
+        Err(e) => e
+            .want
+            .filter(|_| e.col as usize > line.trim_end().chars().count()),
+    }
+}

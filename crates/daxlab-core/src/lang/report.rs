@@ -150,7 +150,7 @@ pub fn run_with(text: &str, mode: TraceMode) -> Report {
         TraceMode::Off => RunOptions::fast(),
         _ => RunOptions {
             trace: mode,
-            keep_ran: false,
+            keep_steps: false,
             checkpoint_every: 0,
             batch: true,
         },
