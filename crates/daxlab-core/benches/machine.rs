@@ -115,29 +115,31 @@ fn r1() -> (Execution, usize, Vec<Tid>) {
     (base, ck, choices)
 }
 
-/// Executions of R1 per second, each restored from the set-up checkpoint and run to the end
-/// under a replay of the recorded choices (footprints on, as an explorer runs).
-fn r1_replays_per_s(seconds: f64) -> f64 {
-    let (base, ck, choices) = r1();
+/// `n` executions of R1, each restored from the set-up checkpoint and run to the end under a
+/// replay of the recorded choices (footprints on, as an explorer runs).
+fn r1_run(base: &Execution, ck: usize, choices: &[Tid], n: usize) {
     let opts = RunOptions {
         trace: TraceMode::Footprint,
         keep_steps: false,
         checkpoint_every: 0,
         batch: false,
     };
-    let run = || {
+    for _ in 0..n {
         let mut e = base
-            .fork_from(ck, opts, Box::new(Replay::new(choices.clone())))
+            .fork_from(ck, opts, Box::new(Replay::new(choices.to_vec())))
             .expect("checkpoint");
         e.run_to_end();
         black_box(e.step());
-    };
+    }
+}
+
+/// Executions of R1 per second.
+fn r1_replays_per_s(seconds: f64) -> f64 {
+    let (base, ck, choices) = r1();
     let mut n = 0u64;
     let t = Instant::now();
     while t.elapsed().as_secs_f64() < seconds {
-        for _ in 0..100 {
-            run();
-        }
+        r1_run(&base, ck, &choices, 100);
         n += 100;
     }
     n as f64 / t.elapsed().as_secs_f64()
@@ -155,10 +157,11 @@ fn machine_clone_us() -> f64 {
     t.elapsed().as_secs_f64() * 1e6 / n as f64
 }
 
-/// A run of about a million steps: write 64 MiB through DAX and read it back, twice.
-const LONG: &str = "device pmem0 brd size=128M\nmkfs ext2 /dev/pmem0\nmount /dev/pmem0 /dax -o dax\n\
-                    open f /dax/file create\nwrite f 0 pattern=seq len=64M\nread f 0 64M\nread f 0 64M\n\
-                    write f 0 fill=0x5a len=64M\nread f 0 64M\n";
+/// A run of about a million steps: write 256 MiB through DAX and read it back three times.
+const LONG: &str =
+    "device pmem0 brd size=512M\nmkfs ext2 /dev/pmem0\nmount /dev/pmem0 /dax -o dax\n\
+                    open f /dax/file create\nwrite f 0 pattern=seq len=256M\nread f 0 256M\n\
+                    read f 0 256M\nread f 0 256M\n";
 
 /// The long run, with or without checkpoints, trace off.
 fn long_run(checkpoints: bool) -> Execution {
@@ -223,6 +226,26 @@ fn main() {
         let e = long_run(args.get(i + 1).map(String::as_str) == Some("checkpoints"));
         println!("RSS {}", rss().saturating_sub(before));
         black_box(e.step());
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--profile") {
+        // One path alone, for a profiler.
+        match args.get(i + 1).map(String::as_str) {
+            Some("r1") => {
+                let (base, ck, choices) = r1();
+                r1_run(&base, ck, &choices, 2000);
+            }
+            Some(fd @ ("d" | "p")) => {
+                let e = machine();
+                for _ in 0..3 {
+                    if fd == "p" {
+                        drop_caches(&e);
+                    }
+                    read_pass(&e, fd);
+                }
+            }
+            _ => eprintln!("--profile r1|d|p"),
+        }
         return;
     }
     let quick = args.iter().any(|a| a == "--quick");

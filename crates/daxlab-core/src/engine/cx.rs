@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::footprint::{Access, Obj};
-use super::trace::{Event, EventKind, Shown, StepMark, SysResult, Trace, TraceMode};
+use super::trace::{Counters, Event, EventKind, Shown, StepMark, SysResult, Trace, TraceMode};
 use crate::errno::KResult;
 use crate::kernel::resume::Resume;
 use crate::state::lock::{LockMode, LockName};
@@ -48,7 +48,7 @@ impl World {
             m,
             trace: Trace::new(mode),
             step: 0,
-            foot: Vec::new(),
+            foot: Vec::with_capacity(64),
             steps: None,
             batch: 0,
             capture_wanted: false,
@@ -79,6 +79,33 @@ impl World {
         if let Some(p) = self.parked.get_mut(tid.0 as usize) {
             *p = None;
         }
+    }
+
+    /// Record an event of thread `tid`: the counters and step marks always, the event itself
+    /// if the trace keeps events.
+    pub fn record(&mut self, tid: Tid, mount: Option<MountId>, ns: u64, kind: EventKind) {
+        // Nobody keeps this event and no counter counts it: nothing to do.
+        if self.trace.mode != TraceMode::Full
+            && self.steps.is_none()
+            && ns == 0
+            && !Counters::counts(&kind)
+        {
+            return;
+        }
+        if let Some(s) = self.steps.as_mut().and_then(|s| s.last_mut()) {
+            s.marks |= StepMark::of(&kind);
+            if let EventKind::Copy { bytes, .. } = kind {
+                s.bytes = s.bytes.saturating_add(bytes as u32);
+            }
+        }
+        let step = self.step;
+        self.trace.record(Event {
+            step,
+            thread: tid,
+            mount,
+            ns,
+            kind,
+        });
     }
 
     /// Whether a thread blocked on `b` could go on now. rwsems prefer writers, as 4.0's
@@ -156,7 +183,6 @@ impl<T: Show, F: Future<Output = T>> Future for Call<'_, F> {
         if !*this.started {
             *this.started = true;
             this.cx.push(this.func, None);
-            this.cx.emit(EventKind::Call { func: this.func });
         }
         match this.f.poll(ctx) {
             Poll::Ready(r) => {
@@ -191,7 +217,6 @@ impl<'a, F: Future<Output = SysResult>> Future for FrameCall<'a, F> {
         if !*this.started {
             *this.started = true;
             this.cx.push(this.func, Some(*this.tail));
-            this.cx.emit(EventKind::Call { func: this.func });
         }
         match this.f.poll(ctx) {
             Poll::Ready(r) => {
@@ -332,21 +357,7 @@ impl Cx {
 
     /// Record an event that took `ns` of simulated time.
     pub fn emit_ns(&self, ns: u64, kind: EventKind) {
-        let mut w = self.w.borrow_mut();
-        let step = w.step;
-        if let Some(s) = w.steps.as_mut().and_then(|s| s.last_mut()) {
-            s.marks |= StepMark::of(&kind);
-            if let EventKind::Copy { bytes, .. } = kind {
-                s.bytes = s.bytes.saturating_add(bytes as u32);
-            }
-        }
-        w.trace.record(Event {
-            step,
-            thread: self.tid,
-            mount: self.mount,
-            ns,
-            kind,
-        });
+        self.w.borrow_mut().record(self.tid, self.mount, ns, kind);
     }
 
     /// A point where another thread may run.
@@ -378,16 +389,14 @@ impl Cx {
         }
     }
 
+    /// Enter `func`: on the thread's stack, and a `call` event if the trace keeps events.
     fn push(&self, func: &'static str, tail: Option<Tail>) {
         let mut w = self.w.borrow_mut();
         let t = self.tid.0 as usize;
         w.m.tasks[t].stack.push(Frame { func, tail });
-    }
-
-    fn pop(&self) {
-        let mut w = self.w.borrow_mut();
-        let t = self.tid.0 as usize;
-        w.m.tasks[t].stack.pop();
+        if w.trace.mode == TraceMode::Full {
+            w.record(self.tid, self.mount, 0, EventKind::Call { func });
+        }
     }
 
     /// Call a kernel function: `call` and `return` events around it (ftrace function_graph),
@@ -435,12 +444,15 @@ impl Cx {
         r
     }
 
+    /// Return from `func`: off the stack, and a `return` event if the trace keeps events.
     fn ret<T: Show>(&self, func: &'static str, r: &T) {
-        self.pop();
-        self.emit(EventKind::Return {
-            func,
-            ret: r.shown(),
-        });
+        let mut w = self.w.borrow_mut();
+        let t = self.tid.0 as usize;
+        w.m.tasks[t].stack.pop();
+        if w.trace.mode == TraceMode::Full {
+            let ret = r.shown();
+            w.record(self.tid, self.mount, 0, EventKind::Return { func, ret });
+        }
     }
 
     /// Wait until `b` no longer holds; the scheduler does not run this thread meanwhile.

@@ -156,8 +156,17 @@ pub struct ChoiceMade {
     pub default: bool,
 }
 
+/// Buffers a group step reuses.
+#[derive(Default)]
+struct Scratch {
+    alive: Vec<Tid>,
+    runnable: Vec<Tid>,
+    blocked: Vec<(Tid, Blocker)>,
+}
+
 /// A run of a scenario.
 pub struct Execution {
+    scratch: Scratch,
     scenario: Rc<Scenario>,
     world: Rc<RefCell<World>>,
     threads: Vec<Thread>,
@@ -272,6 +281,7 @@ impl Execution {
             w.steps = Some(Vec::new());
         }
         let mut e = Execution {
+            scratch: Scratch::default(),
             scenario: Rc::new(s.clone()),
             world: Rc::new(RefCell::new(w)),
             threads: vec![Thread {
@@ -422,51 +432,56 @@ impl Execution {
         self.advance(MAX_STEPS);
     }
 
-    fn group_alive(&self, g: usize) -> Vec<Tid> {
-        self.threads
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.group == Some(g) && t.alive())
-            .map(|(i, _)| Tid(i as u16))
-            .collect()
-    }
-
     fn group_step(&mut self, g: usize) {
-        let alive = self.group_alive(g);
-        if alive.is_empty() {
+        // Reused buffers: the step loop allocates nothing.
+        let mut s = std::mem::take(&mut self.scratch);
+        s.alive.clear();
+        s.runnable.clear();
+        s.blocked.clear();
+        for (i, t) in self.threads.iter().enumerate() {
+            if t.group == Some(g) && t.alive() {
+                s.alive.push(Tid(i as u16));
+            }
+        }
+        if s.alive.is_empty() {
             self.phase = Phase::Between;
+            self.scratch = s;
             return;
         }
-        let runnable: Vec<Tid> = alive
-            .iter()
-            .copied()
-            .filter(|t| self.runnable(*t))
-            .collect();
-        if runnable.is_empty() {
-            self.deadlock(&alive);
+        for t in &s.alive {
+            if self.runnable(*t) {
+                s.runnable.push(*t);
+            }
+        }
+        if s.runnable.is_empty() {
+            self.deadlock(&s.alive);
+            self.scratch = s;
             return;
         }
-        let blocked: Vec<(Tid, Blocker)> = {
+        {
             let w = self.world.borrow();
-            alive
-                .iter()
-                .filter_map(|t| w.m.tasks[t.0 as usize].blocked.map(|b| (*t, b)))
-                .collect()
-        };
+            for t in &s.alive {
+                if let Some(b) = w.m.tasks[t.0 as usize].blocked {
+                    s.blocked.push((*t, b));
+                }
+            }
+        }
         let pick = self.sched.pick(&Choice {
             group: g,
-            alive: &alive,
-            runnable: &runnable,
-            blocked: &blocked,
+            alive: &s.alive,
+            runnable: &s.runnable,
+            blocked: &s.blocked,
         });
+        let (first, solo) = (s.runnable[0], s.alive.len() == 1);
+        self.scratch = s;
         match pick {
             Pick::Run(t) => {
                 self.choices.push(ChoiceMade {
                     group: g,
                     tid: t,
-                    default: runnable[0] == t,
+                    default: first == t,
                 });
-                let solo = alive.len() == 1 && !self.sched.scripted(g);
+                let solo = solo && !self.sched.scripted(g);
                 self.run_step(t, solo);
             }
             Pick::Skip(t, note) => self.note(t, note),
@@ -757,20 +772,15 @@ impl Execution {
     /// and run on from there with `opts` (a fork takes no checkpoints of its own; it uses its
     /// parent's).
     pub fn fork_at(&self, step: u32, opts: RunOptions) -> Execution {
-        let ck = {
-            let cks = self.checkpoints.borrow();
-            cks.list
-                .iter()
-                .rev()
-                .find(|c| c.step <= step)
-                .or(cks.list.first())
-                .cloned()
-        };
+        let cks = self.checkpoints.borrow();
+        let ck = cks
+            .list
+            .iter()
+            .rev()
+            .find(|c| c.step <= step)
+            .or(cks.list.first());
         let mut e = match ck {
-            Some(ck) => {
-                let sched = ck.sched.clone();
-                self.restore(&ck, opts, sched)
-            }
+            Some(ck) => self.restore(ck, opts, ck.sched.clone()),
             None => {
                 // No checkpoints: run from the start.
                 let (groups, _) = groups(&self.scenario).unwrap_or_default();
@@ -781,6 +791,7 @@ impl Execution {
                 Self::build(&self.scenario, opts, groups, self.sched.clone())
             }
         };
+        drop(cks);
         e.advance(step.saturating_sub(e.step()));
         e
     }
@@ -827,8 +838,8 @@ impl Execution {
         opts: RunOptions,
         sched: Box<dyn Scheduler>,
     ) -> Option<Execution> {
-        let ck = self.checkpoints.borrow().list.get(index).cloned()?;
-        Some(self.restore(&ck, opts, sched))
+        let cks = self.checkpoints.borrow();
+        Some(self.restore(cks.list.get(index)?, opts, sched))
     }
 
     fn restore(&self, ck: &Checkpoint, opts: RunOptions, sched: Box<dyn Scheduler>) -> Execution {
@@ -869,6 +880,7 @@ impl Execution {
             })
             .collect();
         Execution {
+            scratch: Scratch::default(),
             scenario: self.scenario.clone(),
             world,
             threads,
@@ -876,8 +888,16 @@ impl Execution {
             phase: ck.phase,
             next_item: ck.next_item,
             groups: self.groups.clone(),
-            results: self.results[..ck.results.min(self.results.len())].to_vec(),
-            choices: self.choices[..ck.choices.min(self.choices.len())].to_vec(),
+            results: {
+                let mut v = Vec::with_capacity(ck.results + 8);
+                v.extend_from_slice(&self.results[..ck.results.min(self.results.len())]);
+                v
+            },
+            choices: {
+                let mut v = Vec::with_capacity(ck.choices + 64);
+                v.extend_from_slice(&self.choices[..ck.choices.min(self.choices.len())]);
+                v
+            },
             violations: self.violations[..ck.violations.min(self.violations.len())].to_vec(),
             opts: RunOptions {
                 checkpoint_every: 0,

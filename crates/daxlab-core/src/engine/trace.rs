@@ -482,6 +482,17 @@ counters! {
 }
 
 impl Counters {
+    /// Whether an event of this kind changes a counter other than simulated time.
+    pub fn counts(kind: &EventKind) -> bool {
+        matches!(
+            kind,
+            EventKind::Copy { .. }
+                | EventKind::CopyAvoided { .. }
+                | EventKind::PageCache { .. }
+                | EventKind::Fault { .. }
+        )
+    }
+
     /// Fold one event into the counters.
     pub fn apply(&mut self, ns: u64, kind: &EventKind) {
         self.sim_ns += ns;

@@ -159,7 +159,11 @@ pub async fn dax_io(cx: &Cx, mut s: DaxIo) -> SysResult {
                 } else {
                     "copy_to_iter"
                 };
-                let r = user::copy_user(cx, func, dloc, uva, n, ns, !s.write).await;
+                let r = if user::try_copy_user(cx, func, dloc, uva, n, ns, !s.write) {
+                    Ok(())
+                } else {
+                    user::copy_user(cx, func, dloc, uva, n, ns, !s.write).await
+                };
                 cx.emit(EventKind::CopyAvoided { bytes: n });
                 r
             }

@@ -235,16 +235,15 @@ pub async fn file_read(cx: &Cx, mut s: FileRead) -> SysResult {
         };
         cx.unlock(page_lock(ino, index)).await;
         let uva = s.ubuf + (s.pos - s.start);
-        let r = user::copy_user(
-            cx,
-            "copy_page_to_iter",
+        let (src, ns) = (
             cpu::page_cache(ino, index, pfn, off),
-            uva,
-            n,
             timing::ram_copy_ns(n),
-            true,
-        )
-        .await;
+        );
+        let r = if user::try_copy_user(cx, "copy_page_to_iter", src, uva, n, ns, true) {
+            Ok(())
+        } else {
+            user::copy_user(cx, "copy_page_to_iter", src, uva, n, ns, true).await
+        };
         if let Err((done, _)) = r {
             s.pos += done;
             return if s.pos == s.start {
@@ -370,16 +369,16 @@ async fn write_one_page(
         })
         .await?;
     let n = to - from;
-    let r = user::copy_user(
-        cx,
-        "iov_iter_copy_from_user_atomic",
+    let (dst, ns) = (
         cpu::page_cache(ino, index, pfn, from),
-        uva,
-        n,
         timing::ram_copy_ns(n),
-        false,
-    )
-    .await;
+    );
+    let func = "iov_iter_copy_from_user_atomic";
+    let r = if user::try_copy_user(cx, func, dst, uva, n, ns, false) {
+        Ok(())
+    } else {
+        user::copy_user(cx, func, dst, uva, n, ns, false).await
+    };
     if r.is_err() {
         cx.unlock(page_lock(ino, index)).await;
         return Err(Errno::EFAULT);

@@ -40,21 +40,21 @@ impl Pfn {
     }
 }
 
-/// The bytes of one page.
-pub type PageData = [u8; PAGE_SIZE as usize];
+/// A page of zeros.
+static ZERO: [u8; PAGE_SIZE as usize] = [0; PAGE_SIZE as usize];
 
-/// A page's bytes as the machine holds them: shared until written. `None` is a page of zeros.
-pub type PageRef = Option<Rc<PageData>>;
+/// A page's bytes as the machine holds them (always `PAGE_SIZE` long): shared until written.
+/// `None` is a page of zeros.
+pub type PageRef = Option<Rc<[u8]>>;
 
 /// The bytes of `p`, zeros if it has none.
-pub fn page_bytes(p: &PageRef) -> &PageData {
-    const ZERO: PageData = [0; PAGE_SIZE as usize];
+pub fn page_bytes(p: &PageRef) -> &[u8] {
     p.as_deref().unwrap_or(&ZERO)
 }
 
 /// The bytes of `p` for writing, materialising or un-sharing them first.
-pub fn page_bytes_mut(p: &mut PageRef) -> &mut PageData {
-    Rc::make_mut(p.get_or_insert_with(|| Rc::new([0; PAGE_SIZE as usize])))
+pub fn page_bytes_mut(p: &mut PageRef) -> &mut [u8] {
+    Rc::make_mut(p.get_or_insert_with(|| Rc::from(&ZERO[..])))
 }
 
 /// What a frame is used for.
@@ -122,7 +122,9 @@ pub struct PhysMem {
     frames: ChunkMap<Frame>,
     ram_pages: u64,
     ram_next: u64,
-    ram_free: ChunkMap<()>,
+    /// Freed RAM frames, a stack: the most recently freed is handed out first, as the
+    /// kernel's allocator hands out cache-hot pages (and it is deterministic).
+    ram_free: ChunkMap<u64>,
 }
 
 impl PhysMem {
@@ -141,11 +143,11 @@ impl PhysMem {
         self.ram_pages
     }
 
-    /// Allocate a zeroed RAM page (`alloc_page(GFP_KERNEL | __GFP_ZERO)`); lowest free frame
-    /// first, so allocation is deterministic. The zeroing is free: the page shares no bytes yet.
+    /// Allocate a zeroed RAM page (`alloc_page(GFP_KERNEL | __GFP_ZERO)`): the most recently
+    /// freed frame, else the next never used. The zeroing is free: the page shares no bytes yet.
     pub fn alloc_ram(&mut self, usage: FrameUse) -> KResult<Pfn> {
-        let n = if let Some(n) = self.ram_free.first_key() {
-            self.ram_free.remove(n);
+        let top = self.ram_free.len() as u64;
+        let n = if let Some(n) = top.checked_sub(1).and_then(|i| self.ram_free.remove(i)) {
             n
         } else if self.ram_next < self.ram_pages {
             self.ram_next += 1;
@@ -163,7 +165,8 @@ impl PhysMem {
         if self.frames.remove(pfn.0).is_some() {
             if let Some(n) = pfn.0.checked_sub(RAM_BASE / PAGE_SIZE) {
                 if n < self.ram_next {
-                    self.ram_free.insert(n, ());
+                    let top = self.ram_free.len() as u64;
+                    self.ram_free.insert(top, n);
                 }
             }
         }
@@ -188,7 +191,7 @@ impl PhysMem {
     }
 
     /// The bytes of a frame (zeros if never written).
-    pub fn page(&self, pfn: Pfn) -> &PageData {
+    pub fn page(&self, pfn: Pfn) -> &[u8] {
         match self.frames.get(pfn.0) {
             Some(f) => page_bytes(&f.data),
             None => page_bytes(&None),
@@ -201,7 +204,7 @@ impl PhysMem {
     }
 
     /// The bytes of a frame for writing.
-    pub fn page_mut(&mut self, pfn: Pfn) -> &mut PageData {
+    pub fn page_mut(&mut self, pfn: Pfn) -> &mut [u8] {
         let f = self.frames.get_or_insert_with(pfn.0, || Frame {
             data: None,
             usage: FrameUse::Kernel,
@@ -214,8 +217,15 @@ impl PhysMem {
         dst.copy_from_slice(&self.page(pfn)[off..off + dst.len()]);
     }
 
-    /// Write bytes into a frame.
+    /// Write bytes into a frame. Bytes already there are not written again: a page a
+    /// checkpoint shares is copied only when its content really changes (rereading a file into
+    /// the same buffer keeps sharing).
     pub fn write(&mut self, pfn: Pfn, off: usize, src: &[u8]) {
+        if let Some(Frame { data: Some(d), .. }) = self.frames.get(pfn.0) {
+            if Rc::strong_count(d) > 1 && d[off..off + src.len()] == *src {
+                return;
+            }
+        }
         self.page_mut(pfn)[off..off + src.len()].copy_from_slice(src);
     }
 
@@ -230,11 +240,22 @@ impl PhysMem {
         self.page_mut(pfn)[off..off + len].fill(0);
     }
 
-    /// Copy between two frames (`memcpy` between two kernel addresses).
+    /// Copy between two frames (`memcpy` between two kernel addresses). Bytes already there
+    /// are not written again, so a page a checkpoint shares stays shared when unchanged.
     pub fn copy(&mut self, src: Pfn, src_off: usize, dst: Pfn, dst_off: usize, len: usize) {
         let data = self.frames.get(src.0).and_then(|f| f.data.clone());
-        let s = page_bytes(&data);
-        self.page_mut(dst)[dst_off..dst_off + len].copy_from_slice(&s[src_off..src_off + len]);
+        let s = &page_bytes(&data)[src_off..src_off + len];
+        let f = self.frames.get_or_insert_with(dst.0, || Frame {
+            data: None,
+            usage: FrameUse::Kernel,
+        });
+        match &mut f.data {
+            Some(d) if Rc::strong_count(d) > 1 && d[dst_off..dst_off + len] == *s => {}
+            Some(d) => Rc::make_mut(d)[dst_off..dst_off + len].copy_from_slice(s),
+            // A whole page into an empty frame: new bytes, copied once (no zeroing first).
+            None if len == PAGE_SIZE as usize => f.data = Some(Rc::from(s)),
+            None => page_bytes_mut(&mut f.data)[dst_off..dst_off + len].copy_from_slice(s),
+        }
     }
 
     /// A frame if it has been materialised.

@@ -98,7 +98,7 @@ pub struct Frame {
 }
 
 /// A thread's kernel-side state.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Task {
     /// Its process.
     pub pid: Pid,
@@ -108,12 +108,25 @@ pub struct Task {
     pub blocked: Option<Blocker>,
 }
 
+impl Clone for Task {
+    fn clone(&self) -> Self {
+        // Room for a kernel stack up front: a stack grows on nearly every step.
+        let mut stack = Vec::with_capacity(self.stack.len().max(16));
+        stack.extend_from_slice(&self.stack);
+        Task {
+            pid: self.pid,
+            stack,
+            blocked: self.blocked,
+        }
+    }
+}
+
 impl Task {
     /// A thread of `pid`, in user space.
     pub fn new(pid: Pid) -> Self {
         Task {
             pid,
-            stack: Vec::new(),
+            stack: Vec::with_capacity(16),
             blocked: None,
         }
     }
