@@ -393,7 +393,11 @@ impl Cx {
     fn push(&self, func: &'static str, tail: Option<Tail>) {
         let mut w = self.w.borrow_mut();
         let t = self.tid.0 as usize;
-        w.m.tasks[t].stack.push(Frame { func, tail });
+        w.m.tasks[t].stack.push(Frame {
+            func,
+            tail,
+            mount: self.mount,
+        });
         if w.trace.mode == TraceMode::Full {
             w.record(self.tid, self.mount, 0, EventKind::Call { func });
         }

@@ -338,7 +338,9 @@ impl Execution {
     /// The counters now, in total and per mount (by mount index).
     pub fn counters(&self) -> (Counters, Vec<Counters>) {
         let w = self.world.borrow();
-        (w.trace.counters, w.trace.by_mount.clone())
+        let mut by = w.trace.by_mount.clone();
+        by.resize(w.m.mounts.len().max(by.len()), Counters::default());
+        (w.trace.counters, by)
     }
 
     /// Results so far, in completion order.

@@ -95,6 +95,8 @@ pub struct Frame {
     /// What the function still does after its callee returns, when that is known as data (a
     /// frame with a tail can be resumed from a checkpoint; one without cannot).
     pub tail: Option<Tail>,
+    /// The mount the function's events count toward, so a resumed frame counts as it did.
+    pub mount: Option<MountId>,
 }
 
 /// A thread's kernel-side state.
