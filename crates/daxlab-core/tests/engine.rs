@@ -3,7 +3,7 @@
 //! results and counters whatever its trace mode and whether or not it takes the batched fast
 //! path; jumping to a step (restoring the nearest checkpoint and replaying) gives the same
 //! machine as running straight there; and a run continued from a jump gives the same trace as
-//! the original.
+//! the original; and a clone taken mid-run goes on exactly as the original.
 
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -152,6 +152,34 @@ proptest! {
             prop_assert_eq!(outcome(&r), outcome(&full), "{:?} batch {}", mode, batch);
             prop_assert_eq!(&fp, &fp_full, "machine differs: {:?} batch {}", mode, batch);
         }
+    }
+
+    /// A clone taken at a step goes on exactly as the run it was cloned from.
+    #[test]
+    fn clones_continue_identically(text in scenario(), at in 0.0f64..1.0) {
+        let s = parse(&text).expect("valid");
+        let mut probe = Execution::new(&s, opts(TraceMode::Off, false, 0)).expect("runs");
+        probe.run_to_end();
+        let mut orig = Execution::new(&s, opts(TraceMode::Full, false, 0)).expect("runs");
+        orig.advance((at * probe.step() as f64) as u32);
+        // Step on to the next point where every thread can be captured.
+        let mut clone = loop {
+            if let Some(c) = orig.fork(opts(TraceMode::Full, false, 0)) {
+                break c;
+            }
+            prop_assert!(!orig.finished(), "the run ended without a capturable step");
+            orig.advance(1);
+        };
+        let step = orig.step();
+        prop_assert_eq!(format!("{:?}", clone.machine()), format!("{:?}", orig.machine()));
+        orig.run_to_end();
+        clone.run_to_end();
+        let names = Names::of(&orig);
+        prop_assert_eq!(
+            trace_after(&clone.take_events(), &names, step),
+            trace_after(&orig.take_events(), &names, step)
+        );
+        prop_assert_eq!(outcome(&Report::of(&clone, vec![])), outcome(&Report::of(&orig, vec![])));
     }
 
     /// Jumping to a step equals running straight to it; continuing from the jump gives the

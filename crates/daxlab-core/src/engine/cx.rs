@@ -98,14 +98,16 @@ impl World {
                 s.bytes = s.bytes.saturating_add(bytes as u32);
             }
         }
-        let step = self.step;
-        self.trace.record(Event {
-            step,
-            thread: tid,
-            mount,
-            ns,
-            kind,
-        });
+        self.trace.count(mount, ns, &kind);
+        if self.trace.mode == TraceMode::Full {
+            self.trace.events.push(Event {
+                step: self.step,
+                thread: tid,
+                mount,
+                ns,
+                kind,
+            });
+        }
     }
 
     /// Whether a thread blocked on `b` could go on now. rwsems prefer writers, as 4.0's

@@ -833,6 +833,15 @@ impl Execution {
         cks.list.iter().rposition(|c| c.step == self.step())
     }
 
+    /// A clone of this run at its current step, when every thread can be captured there: it
+    /// goes on exactly as this one would, scheduled by a copy of this run's scheduler.
+    pub fn fork(&mut self, opts: RunOptions) -> Option<Execution> {
+        let i = self.checkpoint_now()?;
+        let cks = self.checkpoints.borrow();
+        let ck = cks.list.get(i)?;
+        Some(self.restore(ck, opts, ck.sched.clone()))
+    }
+
     /// A new run restored from checkpoint `index`, scheduled by `sched` from there.
     pub fn fork_from(
         &self,

@@ -388,6 +388,8 @@ pub enum Shown {
     Block {
         /// Block number.
         block: u64,
+        /// Blocks mapped from it on.
+        blocks: u64,
         /// `BH_New`.
         new: bool,
         /// `BH_Unwritten`.
@@ -415,11 +417,17 @@ impl std::fmt::Display for Shown {
             }
             Shown::Block {
                 block,
+                blocks,
                 new,
                 unwritten,
             } => write!(
                 f,
-                "block {block}{}{}",
+                "block {block}{}{}{}",
+                if *blocks > 1 {
+                    format!(" ×{blocks}")
+                } else {
+                    String::new()
+                },
                 if *new { " new" } else { "" },
                 if *unwritten { " unwritten" } else { "" }
             ),
@@ -590,18 +598,15 @@ impl Trace {
         }
     }
 
-    /// Record an event.
-    pub fn record(&mut self, e: Event) {
-        self.counters.apply(e.ns, &e.kind);
-        if let Some(m) = e.mount {
+    /// Count an event (in every mode), in total and toward its mount.
+    pub fn count(&mut self, mount: Option<MountId>, ns: u64, kind: &EventKind) {
+        self.counters.apply(ns, kind);
+        if let Some(m) = mount {
             let i = m.0 as usize;
             if self.by_mount.len() <= i {
                 self.by_mount.resize(i + 1, Counters::default());
             }
-            self.by_mount[i].apply(e.ns, &e.kind);
-        }
-        if self.mode == TraceMode::Full {
-            self.events.push(e);
+            self.by_mount[i].apply(ns, kind);
         }
     }
 }

@@ -151,7 +151,7 @@ async fn readpage(cx: &Cx, ino: u64, index: u64, pfn: Pfn) -> KResult<()> {
             let iblock = index * per + j;
             let at = cpu::page_cache(ino, index, pfn, j * bs);
             let bh = if iblock * bs < size {
-                ops::get_block(cx, aops.get_block, ino, iblock, false).await?
+                ops::get_block(cx, aops.get_block, ino, iblock, 1, false).await?
             } else {
                 BufferHead::default()
             };
@@ -340,7 +340,7 @@ async fn write_one_page(
                 let covered = from <= bstart && bend <= to;
                 let touched = from < bend && bstart < to;
                 let at = cpu::page_cache(ino, index, pfn, bstart);
-                let bh = ops::get_block(cx, aops.get_block, ino, iblock, touched).await?;
+                let bh = ops::get_block(cx, aops.get_block, ino, iblock, 1, touched).await?;
                 if uptodate || covered {
                     continue;
                 }
@@ -438,7 +438,7 @@ async fn writepage(cx: &Cx, ino: u64, index: u64) -> KResult<()> {
                 if iblock * bs >= size {
                     break; // buffers past EOF are not written
                 }
-                let bh = ops::get_block(cx, aops.get_block, ino, iblock, true).await?;
+                let bh = ops::get_block(cx, aops.get_block, ino, iblock, 1, true).await?;
                 let b = bh.block.ok_or(Errno::EIO)?;
                 bio::submit_bio(
                     cx,
@@ -605,7 +605,7 @@ pub async fn invalidate_inode_pages2_range(
 /// `ext4_block_zero_page_range` without DAX).
 pub async fn zero_range_in_cache(cx: &Cx, ino: u64, from: u64, len: u64) -> KResult<()> {
     let (_, bs, aops) = geometry(cx, ino)?;
-    let bh = ops::get_block(cx, aops.get_block, ino, from / bs, false).await?;
+    let bh = ops::get_block(cx, aops.get_block, ino, from / bs, 1, false).await?;
     if !bh.written() {
         return Ok(()); // a hole reads as zeros
     }

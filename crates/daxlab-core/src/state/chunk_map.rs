@@ -1,13 +1,13 @@
 //! A persistent map from `u64` keys, so the machine clones in O(1): a three-level radix tree
 //! whose nodes sit behind `Rc`. Values live in chunks of [`CHUNK`] slots; a region node holds
 //! [`REGION`] chunks; a small ordered index holds the regions. A clone shares everything; the
-//! first write after a clone copies only the index, one region node and one chunk.
+//! first write after a clone copies only the index (a short sorted vector), one region node and
+//! one chunk.
 //!
 //! Used for every collection that can grow with the size of a run (frames, block maps, page
 //! caches, page tables, a RAM disk's pages), so that a checkpoint of a machine holding 256 MiB
 //! of data costs a few kilobytes, and a lookup is two array indexings after a short search.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// Slots per chunk.
@@ -54,9 +54,12 @@ impl<V> Region<V> {
     }
 }
 
+/// Region nodes by region number, sorted.
+type Index<V> = Rc<Vec<(u64, Rc<Region<V>>)>>;
+
 /// A persistent `u64 → V` map with cheap clones and in-order iteration.
 pub struct ChunkMap<V> {
-    regions: Rc<BTreeMap<u64, Rc<Region<V>>>>,
+    regions: Index<V>,
     len: usize,
 }
 
@@ -72,7 +75,7 @@ impl<V> Clone for ChunkMap<V> {
 impl<V> Default for ChunkMap<V> {
     fn default() -> Self {
         ChunkMap {
-            regions: Rc::new(BTreeMap::new()),
+            regions: Rc::new(Vec::new()),
             len: 0,
         }
     }
@@ -114,9 +117,14 @@ impl<V> ChunkMap<V> {
         self.len == 0
     }
 
+    fn region(&self, r: u64) -> Result<usize, usize> {
+        self.regions.binary_search_by_key(&r, |(n, _)| *n)
+    }
+
     fn chunk(&self, k: u64) -> Option<&Chunk<V>> {
         let (r, c, _) = split(k);
-        self.regions.get(&r)?.chunks[c].as_deref()
+        let i = self.region(r).ok()?;
+        self.regions[i].1.chunks[c].as_deref()
     }
 
     /// The value at `k`.
@@ -143,9 +151,14 @@ impl<V> ChunkMap<V> {
             Bound::Unbounded => Some(u64::MAX),
         }
         .filter(|h| *h >= lo);
-        let regions = hi.map(|hi| self.regions.range(lo / SPAN..=hi / SPAN));
+        let regions = hi.map(|hi| {
+            let a = self.regions.partition_point(|(n, _)| *n < lo / SPAN);
+            let b = self.regions.partition_point(|(n, _)| *n <= hi / SPAN);
+            &self.regions[a..b]
+        });
         let hi = hi.unwrap_or(0);
-        regions.into_iter().flatten().flat_map(move |(&r, region)| {
+        regions.into_iter().flatten().flat_map(move |(r, region)| {
+            let r = *r;
             // Only the chunks of this region that overlap [lo, hi].
             let c_lo = if r == lo / SPAN {
                 ((lo % SPAN) / CHUNK) as usize
@@ -193,15 +206,26 @@ impl<V> ChunkMap<V> {
     }
 }
 
+/// The chunk holding `k`, made writable (copying what a clone shares), created if missing.
+fn chunk_mut<V: Clone>(regions: &mut Index<V>, k: u64) -> &mut Chunk<V> {
+    let (r, c, _) = split(k);
+    let i = match regions.binary_search_by_key(&r, |(n, _)| *n) {
+        Ok(i) => i,
+        Err(i) => {
+            Rc::make_mut(regions).insert(i, (r, Rc::new(Region::new())));
+            i
+        }
+    };
+    let region = Rc::make_mut(&mut Rc::make_mut(regions)[i].1);
+    if region.chunks[c].is_none() {
+        region.count += 1;
+    }
+    Rc::make_mut(region.chunks[c].get_or_insert_with(|| Rc::new(Chunk::new())))
+}
+
 impl<V: Clone> ChunkMap<V> {
     fn chunk_mut(&mut self, k: u64) -> &mut Chunk<V> {
-        let (r, c, _) = split(k);
-        let regions = Rc::make_mut(&mut self.regions);
-        let region = Rc::make_mut(regions.entry(r).or_insert_with(|| Rc::new(Region::new())));
-        if region.chunks[c].is_none() {
-            region.count += 1;
-        }
-        Rc::make_mut(region.chunks[c].get_or_insert_with(|| Rc::new(Chunk::new())))
+        chunk_mut(&mut self.regions, k)
     }
 
     /// The value at `k`, mutably (copying what is shared with a clone).
@@ -231,13 +255,13 @@ impl<V: Clone> ChunkMap<V> {
         self.len -= 1;
         if empty {
             let (r, c, _) = split(k);
-            let regions = Rc::make_mut(&mut self.regions);
-            if let Some(region) = regions.get_mut(&r) {
-                let region = Rc::make_mut(region);
+            if let Ok(i) = self.region(r) {
+                let regions = Rc::make_mut(&mut self.regions);
+                let region = Rc::make_mut(&mut regions[i].1);
                 region.chunks[c] = None;
                 region.count -= 1;
                 if region.count == 0 {
-                    regions.remove(&r);
+                    regions.remove(i);
                 }
             }
         }
@@ -246,14 +270,11 @@ impl<V: Clone> ChunkMap<V> {
 
     /// The value at `k`, inserting `f()` first if there is none.
     pub fn get_or_insert_with(&mut self, k: u64, f: impl FnOnce() -> V) -> &mut V {
-        let present = self.contains_key(k);
-        if !present {
-            self.len += 1;
-        }
-        let chunk = self.chunk_mut(k);
+        let chunk = chunk_mut(&mut self.regions, k);
         let slot = &mut chunk.slots[(k % CHUNK) as usize];
-        if !present {
+        if slot.is_none() {
             chunk.count += 1;
+            self.len += 1;
         }
         slot.get_or_insert_with(f)
     }
