@@ -245,12 +245,17 @@ impl PhysMem {
     pub fn copy(&mut self, src: Pfn, src_off: usize, dst: Pfn, dst_off: usize, len: usize) {
         let data = self.frames.get(src.0).and_then(|f| f.data.clone());
         let s = &page_bytes(&data)[src_off..src_off + len];
+        // Checked before the frame map is touched for writing, which would copy its node.
+        if let Some(Frame { data: Some(d), .. }) = self.frames.get(dst.0) {
+            if Rc::strong_count(d) > 1 && d[dst_off..dst_off + len] == *s {
+                return;
+            }
+        }
         let f = self.frames.get_or_insert_with(dst.0, || Frame {
             data: None,
             usage: FrameUse::Kernel,
         });
         match &mut f.data {
-            Some(d) if Rc::strong_count(d) > 1 && d[dst_off..dst_off + len] == *s => {}
             Some(d) => Rc::make_mut(d)[dst_off..dst_off + len].copy_from_slice(s),
             // A whole page into an empty frame: new bytes, copied once (no zeroing first).
             None if len == PAGE_SIZE as usize => f.data = Some(Rc::from(s)),
