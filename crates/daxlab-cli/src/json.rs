@@ -155,7 +155,9 @@ pub fn event(e: &Event, n: &Names) -> Json {
                 }),
             );
         }
-        EventKind::Unlock { lock } => put("lock", json!(lock.to_string())),
+        EventKind::Unlock { lock } | EventKind::TryLockFailed { lock } => {
+            put("lock", json!(lock.to_string()))
+        }
         EventKind::Wait { on } => put("on", json!(on.to_string())),
         EventKind::Copy {
             func,
@@ -196,20 +198,26 @@ pub fn event(e: &Event, n: &Names) -> Json {
             put("major", json!(major));
         }
         EventKind::Pte {
+            op,
             vaddr,
             pfn,
             writable,
             special,
             ..
         } => {
+            put("op", json!(op.name()));
             put("vaddr", json!(vaddr));
             put("pfn", json!(pfn.0));
             put("writable", json!(writable));
             put("special", json!(special));
         }
         EventKind::PageCache {
-            ino, index, pfn, ..
+            op,
+            ino,
+            index,
+            pfn,
         } => {
+            put("op", json!(op.name()));
             put("ino", json!(ino));
             put("index", json!(index));
             put("pfn", json!(pfn.0));

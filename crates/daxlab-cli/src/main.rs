@@ -1,7 +1,8 @@
 //! `daxlab`: the command-line runner.
 //!
-//! - `daxlab run [--json] FILE`: run a scenario (`-` reads standard input) and print its
-//!   readable trace, or the JSON of `../shared/CONSOLE.md`.
+//! - `daxlab run [--trace | --json] FILE`: run a scenario (`-` reads standard input) and print
+//!   its results and counters, with `--trace` every event too (the kernel functions called,
+//!   the copies, faults, locks), or the JSON of the scenario language's contract.
 //!
 //! Exit status: 0 when the run is fine, 1 when an `expect` failed or an invariant broke that
 //! no `expect violation` asked for, 2 when the scenario text is invalid (or the command line
@@ -35,8 +36,11 @@ enum Cmd {
     /// Run a scenario and print its results and counters (or its JSON).
     Run {
         /// Print the JSON report, with every event.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "trace")]
         json: bool,
+        /// Print every event as it happens (step, thread, what), then the results.
+        #[arg(long)]
+        trace: bool,
         /// The scenario file (`-`: standard input).
         file: String,
     },
@@ -63,7 +67,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Cmd::Run { json, file } => {
+        Cmd::Run { json, trace, file } => {
             let text = match read(&file) {
                 Ok(t) => t,
                 Err(e) => {
@@ -71,16 +75,16 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            ExitCode::from(run(&file, &text, json))
+            ExitCode::from(run(&file, &text, json, trace))
         }
     }
 }
 
 /// Run and print; returns the exit status.
-fn run(file: &str, text: &str, json: bool) -> u8 {
+fn run(file: &str, text: &str, json: bool, trace: bool) -> u8 {
     let scenario = parse(text);
     let exec = scenario.and_then(|s| {
-        let opts = if json {
+        let opts = if json || trace {
             RunOptions {
                 trace: TraceMode::Full,
                 keep_steps: false,
@@ -99,7 +103,7 @@ fn run(file: &str, text: &str, json: bool) -> u8 {
             if json {
                 let mut m = json::report_fields(&r);
                 m.insert("events".into(), serde_json::json!([]));
-                println!("{}", serde_json::Value::Object(m));
+                let _ = writeln!(std::io::stdout(), "{}", serde_json::Value::Object(m));
             } else if let Some(e) = &r.error {
                 eprintln!("{file}: {e}");
             }
@@ -130,22 +134,53 @@ fn run(file: &str, text: &str, json: bool) -> u8 {
         let _ = writeln!(out, "],{}", &fields[1..]);
         return r.exit_code();
     }
-    e.run_to_end();
+    if trace {
+        // Streamed, as for --json: a long run never holds every event.
+        let out = std::io::stdout();
+        let mut out = std::io::BufWriter::new(out.lock());
+        loop {
+            let finished = e.advance(1 << 16);
+            let names = Names::of(&e);
+            for ev in e.take_events() {
+                let who = names.thread(ev.thread);
+                let _ = writeln!(out, "{:>7} {who:<6} {}", ev.step, text::event(&ev, &names));
+            }
+            if finished {
+                break;
+            }
+        }
+        let _ = writeln!(out);
+    } else {
+        e.run_to_end();
+    }
     let r = Report::of(&e, Vec::new());
-    print_trace(&r);
+    print_results(&r);
     r.exit_code()
 }
 
-fn print_trace(r: &Report) {
+/// The results, counters, violations and replay lines. Write errors (a closed pipe, as with
+/// `daxlab run f | head`) end the output quietly.
+fn print_results(r: &Report) {
+    let out = std::io::stdout();
+    let _ = write_results(&mut std::io::BufWriter::new(out.lock()), r);
+}
+
+fn write_results(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
     for c in &r.results {
         let who = c
             .thread
             .as_deref()
             .map(|t| format!("[{t}] "))
             .unwrap_or_default();
-        println!("{:>4}  {who}{:<48} {}", c.line, c.command, text::result(c));
+        writeln!(
+            out,
+            "{:>4}  {who}{:<48} {}",
+            c.line,
+            c.command,
+            text::result(c)
+        )?;
     }
-    println!();
+    writeln!(out)?;
     let line = |c: &daxlab_core::engine::trace::Counters| {
         c.named()
             .iter()
@@ -153,24 +188,26 @@ fn print_trace(r: &Report) {
             .collect::<Vec<_>>()
             .join("  ")
     };
-    println!("{}", line(&r.counters));
+    writeln!(out, "{}", line(&r.counters))?;
     for (m, c) in &r.counters_by_mount {
-        println!("  {m}: {}", line(c));
+        writeln!(out, "  {m}: {}", line(c))?;
     }
     for v in &r.violations {
-        println!(
+        writeln!(
+            out,
             "violation at step {}: {}: {}",
             v.step,
             v.invariant.name(),
             v.message
-        );
+        )?;
     }
     for l in &r.replay {
-        println!("replay with: {l}");
+        writeln!(out, "replay with: {l}")?;
     }
     if r.expect_failed() {
-        println!("\nFAILED: an expect did not hold");
+        writeln!(out, "\nFAILED: an expect did not hold")?;
     } else if r.unexpected_violations() {
-        println!("\nFAILED: an invariant was broken");
+        writeln!(out, "\nFAILED: an invariant was broken")?;
     }
+    out.flush()
 }

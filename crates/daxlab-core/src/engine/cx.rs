@@ -514,9 +514,11 @@ impl Cx {
             }
             ok
         };
-        if got {
-            self.emit(EventKind::Lock { lock, mode });
-        }
+        self.emit(if got {
+            EventKind::Lock { lock, mode }
+        } else {
+            EventKind::TryLockFailed { lock }
+        });
         got
     }
 

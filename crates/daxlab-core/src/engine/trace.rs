@@ -76,6 +76,22 @@ pub enum PteOp {
     Remove,
     /// A PTE was made read-only in place (`page_mkclean` at writeback).
     WriteProtect,
+    /// A fault's PTE was not installed: the entry changed while the fault slept
+    /// (`pte_same` failed under the PTE lock), and the fault dropped its page.
+    Lost,
+}
+
+impl PteOp {
+    /// The operation's name in the runner's JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            PteOp::Install => "install",
+            PteOp::MakeWritable => "make_writable",
+            PteOp::Remove => "remove",
+            PteOp::WriteProtect => "write_protect",
+            PteOp::Lost => "lost",
+        }
+    }
 }
 
 /// What a page-cache change did.
@@ -89,6 +105,18 @@ pub enum CacheOp {
     Clean,
     /// A page was removed from the mapping.
     Remove,
+}
+
+impl CacheOp {
+    /// The operation's name in the runner's JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            CacheOp::Add => "add",
+            CacheOp::Dirty => "dirty",
+            CacheOp::Clean => "clean",
+            CacheOp::Remove => "remove",
+        }
+    }
 }
 
 /// The kinds of fault the model distinguishes.
@@ -173,6 +201,11 @@ pub enum EventKind {
         lock: LockName,
         /// Read or write.
         mode: LockMode,
+    },
+    /// A trylock found the lock taken and gave up (`trylock_page` in eviction).
+    TryLockFailed {
+        /// The lock.
+        lock: LockName,
     },
     /// A lock was released.
     Unlock {
@@ -346,6 +379,7 @@ event_kinds! {
     Call => "call",
     Return => "return",
     Lock => "lock",
+    TryLockFailed => "trylock_failed",
     Unlock => "unlock",
     Wait => "wait",
     Copy => "copy",

@@ -499,11 +499,11 @@ async fn dax_load_hole(
                         pfn
                     }
                     Ok(Some(other)) => {
-                        cx.write(Obj::Ram, |m| m.mem.free_ram(pfn));
+                        cx.write(Obj::Ram, |m| m.mem.put_page(pfn));
                         other
                     }
                     Err(_) => {
-                        cx.write(Obj::Ram, |m| m.mem.free_ram(pfn));
+                        cx.write(Obj::Ram, |m| m.mem.put_page(pfn));
                         cx.unlock(lock).await;
                         return VmFault::SigBus;
                     }
@@ -566,7 +566,7 @@ async fn dax_cow(cx: &Cx, vma: &Vma, pgoff: u64, bh: &BufferHead, had_page: bool
     cx.lock(LockName::IMmapRwsem { ino }, LockMode::Read).await;
     if pgoff >= size_pages(cx, ino) {
         cx.unlock(LockName::IMmapRwsem { ino }).await;
-        cx.write(Obj::Ram, |m| m.mem.free_ram(cow));
+        cx.write(Obj::Ram, |m| m.mem.put_page(cow));
         return VmFault::SigBus;
     }
     VmFault::Cow {

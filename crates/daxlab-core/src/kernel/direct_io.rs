@@ -221,7 +221,7 @@ fn zero_device(cx: &Cx, dev: DevId, byte: u64, len: u64) -> KResult<()> {
                     .driver
                     .dma(&mut m.mem, byte, zero, 0, len as usize, true)
             });
-            cx.write(Obj::Ram, |m| m.mem.free_ram(zero));
+            cx.write(Obj::Ram, |m| m.mem.put_page(zero));
             cx.emit(EventKind::Zero {
                 func: "dio_zero_block",
                 dst: at(None, 0),

@@ -114,6 +114,9 @@ pub struct Frame {
     pub data: PageRef,
     /// What the frame holds.
     pub usage: FrameUse,
+    /// `page->_count` of a RAM page: its allocator's reference plus every `get_page`. The frame
+    /// is freed when the last one is put (`put_page`). 0 for device memory.
+    pub refs: u32,
 }
 
 /// All physical memory of the machine.
@@ -125,6 +128,9 @@ pub struct PhysMem {
     /// Freed RAM frames, a stack: the most recently freed is handed out first, as the
     /// kernel's allocator hands out cache-hot pages (and it is deterministic).
     ram_free: ChunkMap<u64>,
+    /// Accesses to RAM frames that were not allocated: a bug of the model, never of the kernel
+    /// it models (the tests check that it stays 0).
+    strays: std::cell::Cell<u32>,
 }
 
 impl PhysMem {
@@ -135,6 +141,7 @@ impl PhysMem {
             ram_pages: ram_bytes / PAGE_SIZE,
             ram_next: 0,
             ram_free: ChunkMap::new(),
+            strays: std::cell::Cell::new(0),
         }
     }
 
@@ -156,19 +163,67 @@ impl PhysMem {
             return Err(Errno::ENOMEM);
         };
         let pfn = Pfn(RAM_BASE / PAGE_SIZE + n);
-        self.frames.insert(pfn.0, Frame { data: None, usage });
+        self.frames.insert(
+            pfn.0,
+            Frame {
+                data: None,
+                usage,
+                refs: 1,
+            },
+        );
         Ok(pfn)
     }
 
-    /// Free a RAM page.
-    pub fn free_ram(&mut self, pfn: Pfn) {
-        if self.frames.remove(pfn.0).is_some() {
+    /// `get_page`: one more reference to a RAM page, so that it outlives its removal from
+    /// wherever it was (a reader's page that truncate deletes from the page cache).
+    pub fn get_page(&mut self, pfn: Pfn) {
+        match self.frames.get_mut(pfn.0) {
+            Some(f) if f.refs > 0 => f.refs += 1,
+            _ => self.strays.set(self.strays.get() + 1),
+        }
+    }
+
+    /// `put_page`: drop a reference to a RAM page; the last one frees it.
+    pub fn put_page(&mut self, pfn: Pfn) {
+        let last = match self.frames.get_mut(pfn.0) {
+            Some(f) if f.refs > 0 => {
+                f.refs -= 1;
+                f.refs == 0
+            }
+            _ => {
+                self.strays.set(self.strays.get() + 1);
+                false
+            }
+        };
+        if last {
+            self.frames.remove(pfn.0);
             if let Some(n) = pfn.0.checked_sub(RAM_BASE / PAGE_SIZE) {
                 if n < self.ram_next {
                     let top = self.ram_free.len() as u64;
                     self.ram_free.insert(top, n);
                 }
             }
+        }
+    }
+
+    /// References to a RAM page (`page_count`); 0 if it is not allocated.
+    pub fn page_count(&self, pfn: Pfn) -> u32 {
+        self.frames.get(pfn.0).map_or(0, |f| f.refs)
+    }
+
+    /// How many times the model touched a RAM frame that was not allocated (a use after free
+    /// in the model itself). Always 0 unless the model has a bug.
+    pub fn strays(&self) -> u32 {
+        self.strays.get()
+    }
+
+    /// Count an access to `pfn` if it is RAM that is not allocated.
+    fn check(&self, pfn: Pfn) {
+        if pfn.phys() >= RAM_BASE
+            && pfn.phys() < DEVICE_MEM_BASE
+            && !self.frames.contains_key(pfn.0)
+        {
+            self.strays.set(self.strays.get() + 1);
         }
     }
 
@@ -185,6 +240,7 @@ impl PhysMem {
                 Frame {
                     data: None,
                     usage: FrameUse::DeviceMemory { dev },
+                    refs: 0,
                 },
             );
         }
@@ -192,6 +248,7 @@ impl PhysMem {
 
     /// The bytes of a frame (zeros if never written).
     pub fn page(&self, pfn: Pfn) -> &[u8] {
+        self.check(pfn);
         match self.frames.get(pfn.0) {
             Some(f) => page_bytes(&f.data),
             None => page_bytes(&None),
@@ -200,14 +257,17 @@ impl PhysMem {
 
     /// A frame's bytes as a shared reference (for a result that keeps them without a copy).
     pub fn page_ref(&self, pfn: Pfn) -> PageRef {
+        self.check(pfn);
         self.frames.get(pfn.0).and_then(|f| f.data.clone())
     }
 
     /// The bytes of a frame for writing.
     pub fn page_mut(&mut self, pfn: Pfn) -> &mut [u8] {
+        self.check(pfn);
         let f = self.frames.get_or_insert_with(pfn.0, || Frame {
             data: None,
             usage: FrameUse::Kernel,
+            refs: 0,
         });
         page_bytes_mut(&mut f.data)
     }
@@ -231,6 +291,7 @@ impl PhysMem {
 
     /// Zero bytes of a frame. A whole page drops its bytes (it shares the zero page again).
     pub fn zero(&mut self, pfn: Pfn, off: usize, len: usize) {
+        self.check(pfn);
         if off == 0 && len == PAGE_SIZE as usize {
             if let Some(f) = self.frames.get_mut(pfn.0) {
                 f.data = None;
@@ -243,6 +304,8 @@ impl PhysMem {
     /// Copy between two frames (`memcpy` between two kernel addresses). Bytes already there
     /// are not written again, so a page a checkpoint shares stays shared when unchanged.
     pub fn copy(&mut self, src: Pfn, src_off: usize, dst: Pfn, dst_off: usize, len: usize) {
+        self.check(src);
+        self.check(dst);
         let data = self.frames.get(src.0).and_then(|f| f.data.clone());
         let s = &page_bytes(&data)[src_off..src_off + len];
         // Checked before the frame map is touched for writing, which would copy its node.
@@ -254,6 +317,7 @@ impl PhysMem {
         let f = self.frames.get_or_insert_with(dst.0, || Frame {
             data: None,
             usage: FrameUse::Kernel,
+            refs: 0,
         });
         match &mut f.data {
             Some(d) => Rc::make_mut(d)[dst_off..dst_off + len].copy_from_slice(s),

@@ -191,7 +191,7 @@ pub async fn ext4_direct_io(
     let fixed = cx.config().locking == Locking::Fixed;
     cx.frame("ext4_direct_IO", Tail::Pass, async {
         if !write || pos + len > size {
-            cx.frame("ext4_ind_direct_IO", Tail::Pass, async {
+            let ind = cx.frame("ext4_ind_direct_IO", Tail::Pass, async {
                 if dax {
                     let gb = if write && fixed {
                         GetBlock::Ext4Prezeroed
@@ -203,8 +203,9 @@ pub async fn ext4_direct_io(
                     direct_io::blockdev_direct_io(cx, ino, write, ubuf, pos, len, GetBlock::Ext4)
                         .await
                 }
-            })
-            .await
+            });
+            // ext4_ext_direct_IO: "Use the old path for reads and writes beyond i_size."
+            cx.frame("ext4_ext_direct_IO", Tail::Pass, ind).await
         } else if dax && fixed {
             // "ext4: pre-zero allocated blocks for DAX IO" (~4.5): no unwritten extents.
             dax::dax_do_io(cx, ino, write, ubuf, pos, len, GetBlock::Ext4Prezeroed).await
@@ -266,13 +267,33 @@ pub async fn ext4_truncate(cx: &Cx, ino: u64) -> KResult<()> {
     })?;
     if !size.is_multiple_of(bs) {
         let len = bs - size % bs;
-        if dax {
-            dax::dax_zero_page_range(cx, ino, size, len, GetBlock::Ext4).await?;
-        } else {
-            filemap::block_truncate_page(cx, ino, size).await?;
-        }
+        cx.call(
+            "ext4_block_truncate_page",
+            ext4_block_zero_page_range(cx, ino, size, len, dax),
+        )
+        .await?;
     }
     truncate::free_blocks(cx, ino, size, LockName::IDataSem { ino }).await
+}
+
+/// `ext4_block_zero_page_range`: zero `[from, from+len)` within one block, through
+/// `dax_zero_page_range` on a DAX inode ("if (IS_DAX(inode)) return dax_zero_page_range(inode,
+/// from, length, ext4_get_block);"), else through the page cache.
+async fn ext4_block_zero_page_range(
+    cx: &Cx,
+    ino: u64,
+    from: u64,
+    len: u64,
+    dax: bool,
+) -> KResult<()> {
+    cx.call("ext4_block_zero_page_range", async {
+        if dax {
+            dax::dax_zero_page_range(cx, ino, from, len, GetBlock::Ext4).await
+        } else {
+            filemap::zero_range_in_cache(cx, ino, from, len).await
+        }
+    })
+    .await
 }
 
 /// `fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len)` → `ext4_fallocate` →
@@ -313,13 +334,13 @@ pub async fn ext4_punch_hole(cx: &Cx, ino: u64, off: u64, len: u64) -> SysResult
             } else {
                 vec![(off, first_off - off), (last_off, end - last_off)]
             };
-            for (from, n) in partial.into_iter().filter(|(_, n)| *n > 0) {
-                if dax {
-                    dax::dax_zero_page_range(cx, ino, from, n, GetBlock::Ext4).await?;
-                } else {
-                    filemap::zero_range_in_cache(cx, ino, from, n).await?;
+            cx.call("ext4_zero_partial_blocks", async {
+                for (from, n) in partial.into_iter().filter(|(_, n)| *n > 0) {
+                    ext4_block_zero_page_range(cx, ino, from, n, dax).await?;
                 }
-            }
+                Ok::<_, Errno>(())
+            })
+            .await?;
             if stop_block > first_block {
                 cx.call(
                     "ext4_ext_remove_space",
