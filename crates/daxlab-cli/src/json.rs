@@ -309,3 +309,31 @@ pub fn report_fields(r: &Report) -> Map<String, Json> {
     m.insert("schedule".into(), json!(r.replay));
     m
 }
+
+/// The explorer's JSON: `complete`, `executions`, `elapsed_ms` and the `outcomes`, each with
+/// its `violations`, `count`, the `schedule` that reproduces it and the threads' `results`.
+pub fn explore(r: &daxlab_core::engine::explore::Report, elapsed_ms: u64) -> Json {
+    json!({
+        "complete": r.complete,
+        "executions": r.executions,
+        "pruned": r.pruned,
+        "elapsed_ms": elapsed_ms,
+        "outcomes": r.outcomes.iter().map(|o| json!({
+            "violations": o.violations,
+            "count": o.count,
+            "schedule": o.schedule.join("\n"),
+            "results": o.results,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The explorer's JSON for invalid scenario text.
+pub fn explore_error(e: &ParseError) -> Json {
+    json!({
+        "complete": false,
+        "executions": 0,
+        "elapsed_ms": 0,
+        "outcomes": [],
+        "error": { "line": e.line, "col": e.col, "message": e.message },
+    })
+}

@@ -4,6 +4,9 @@
 //!   its results and counters, with `--trace` every event too (the kernel functions called,
 //!   the copies, faults, locks), or the JSON of the scenario language's contract.
 //!
+//! - `daxlab explore [--json] [--random N --seed S] [--max N] FILE`: every interleaving of the
+//!   scenario's threads, or N random ones, and the distinct outcomes.
+//!
 //! Exit status: 0 when the run is fine, 1 when an `expect` failed or an invariant broke that
 //! no `expect violation` asked for, 2 when the scenario text is invalid (or the command line
 //! is wrong).
@@ -15,6 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use daxlab_core::engine::exec::{Execution, RunOptions};
+use daxlab_core::engine::explore::{explore, Mode};
 use daxlab_core::engine::trace::TraceMode;
 use daxlab_core::lang::parse::parse;
 use daxlab_core::lang::report::{Names, Report};
@@ -41,6 +45,24 @@ enum Cmd {
         /// Print every event as it happens (step, thread, what), then the results.
         #[arg(long)]
         trace: bool,
+        /// The scenario file (`-`: standard input).
+        file: String,
+    },
+    /// Explore every interleaving of the scenario's threads (with partial-order reduction)
+    /// and list the outcomes, each with a schedule line that reproduces it.
+    Explore {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Instead, run N executions under a seeded random (PCT) scheduler.
+        #[arg(long, value_name = "N")]
+        random: Option<usize>,
+        /// The random scheduler's seed.
+        #[arg(long, default_value_t = 1, requires = "random")]
+        seed: u64,
+        /// Stop after this many executions (the result then says it is not complete).
+        #[arg(long, default_value_t = 100_000)]
+        max: usize,
         /// The scenario file (`-`: standard input).
         file: String,
     },
@@ -77,7 +99,88 @@ fn main() -> ExitCode {
             };
             ExitCode::from(run(&file, &text, json, trace))
         }
+        Cmd::Explore {
+            json,
+            random,
+            seed,
+            max,
+            file,
+        } => {
+            let text = match read(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("daxlab: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let mode = match random {
+                Some(runs) => Mode::Random { runs, seed },
+                None => Mode::Exhaustive { por: true },
+            };
+            ExitCode::from(explore_cmd(&file, &text, mode, max, json))
+        }
     }
+}
+
+/// Explore and print; returns the exit status (1 when an outcome breaks an invariant or an
+/// `expect`).
+fn explore_cmd(file: &str, text: &str, mode: Mode, max: usize, json: bool) -> u8 {
+    let started = std::time::Instant::now();
+    let r = match parse(text).and_then(|s| explore(&s, mode, max)) {
+        Ok(r) => r,
+        Err(err) => {
+            if json {
+                let _ = writeln!(std::io::stdout(), "{}", json::explore_error(&err));
+            } else {
+                eprintln!("{file}: {err}");
+            }
+            return 2;
+        }
+    };
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    if json {
+        let _ = writeln!(out, "{}", json::explore(&r, elapsed_ms));
+    } else {
+        let _ = write_exploration(&mut out, &r, elapsed_ms);
+    }
+    let _ = out.flush();
+    u8::from(r.any_violation())
+}
+
+fn write_exploration(
+    out: &mut impl Write,
+    r: &daxlab_core::engine::explore::Report,
+    elapsed_ms: u64,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} executions ({} pruned as redundant) in {elapsed_ms} ms, {}; {} outcome(s):",
+        r.executions,
+        r.pruned,
+        if r.complete {
+            "complete"
+        } else {
+            "NOT complete (bound reached or random mode)"
+        },
+        r.outcomes.len()
+    )?;
+    for o in &r.outcomes {
+        let what = if o.violations.is_empty() {
+            "no violation".to_string()
+        } else {
+            o.violations.join(", ")
+        };
+        writeln!(out, "\n  {:>6}x  {what}", o.count)?;
+        for res in &o.results {
+            writeln!(out, "           {res}")?;
+        }
+        for l in &o.schedule {
+            writeln!(out, "           {l}")?;
+        }
+    }
+    Ok(())
 }
 
 /// Run and print; returns the exit status.

@@ -39,6 +39,8 @@ pub struct World {
     pub parked: Vec<Option<Resume>>,
     /// The bytes each thread's last `load` produced, until the engine takes them.
     pub loaded: Vec<Option<crate::lang::data::Bytes>>,
+    /// The files as finished operations left them, and the invariant checks.
+    pub ghost: super::ghost::Ghost,
 }
 
 impl World {
@@ -54,6 +56,7 @@ impl World {
             capture_wanted: false,
             parked: Vec::new(),
             loaded: Vec::new(),
+            ghost: Default::default(),
         }
     }
 
@@ -84,6 +87,17 @@ impl World {
     /// Record an event of thread `tid`: the counters and step marks always, the event itself
     /// if the trace keeps events.
     pub fn record(&mut self, tid: Tid, mount: Option<MountId>, ns: u64, kind: EventKind) {
+        if self.ghost.enabled
+            && matches!(
+                kind,
+                EventKind::Pte {
+                    op: super::trace::PteOp::Install,
+                    ..
+                } | EventKind::BlockFree { .. }
+            )
+        {
+            self.ghost.ptes_changed = true;
+        }
         // Nobody keeps this event and no counter counts it: nothing to do.
         if self.trace.mode != TraceMode::Full
             && self.steps.is_none()
@@ -461,20 +475,46 @@ impl Cx {
         }
     }
 
+    /// What checking blocker `b` reads: a lock's writer side, and for a writer also its
+    /// readers; or the inode's direct I/O count.
+    fn note_check(&self, w: &mut World, b: Blocker) {
+        match b {
+            Blocker::Lock(l, mode) => {
+                self.note(w, Obj::Lock(l), false);
+                if mode == LockMode::Write {
+                    self.note(w, Obj::LockReaders(l), false);
+                }
+            }
+            Blocker::DioCount(ino) => self.note(w, Obj::DioCount(ino), false),
+        }
+    }
+
+    /// The object a lock hold (or release) in `mode` changes.
+    fn hold_obj(&self, lock: LockName, mode: LockMode) -> Obj {
+        match mode {
+            LockMode::Read => Obj::LockReader(lock, self.tid),
+            LockMode::Write => Obj::Lock(lock),
+        }
+    }
+
     /// Wait until `b` no longer holds; the scheduler does not run this thread meanwhile.
     pub async fn block_on(&self, b: Blocker) {
-        let obj = match b {
-            Blocker::Lock(l, _) => Obj::Lock(l),
-            Blocker::DioCount(ino) => Obj::DioCount(ino),
-        };
         let mut announced = false;
         loop {
             let ok = {
                 let mut w = self.w.borrow_mut();
-                // Registering as a waiter changes what readers of an rwsem may do: a write.
-                self.note(&mut w, obj, true);
+                self.note_check(&mut w, b);
                 let ok = w.can_proceed(self.tid, b);
-                w.m.tasks[self.tid.0 as usize].blocked = if ok { None } else { Some(b) };
+                let task = &mut w.m.tasks[self.tid.0 as usize];
+                let was = task.blocked.is_some();
+                task.blocked = if ok { None } else { Some(b) };
+                // A writer that starts or stops waiting changes what readers of an rwsem may
+                // do (writer preference): a write of the lock's writer side.
+                if let Blocker::Lock(l, LockMode::Write) = b {
+                    if was || !ok {
+                        self.note(&mut w, Obj::Lock(l), true);
+                    }
+                }
                 ok
             };
             if ok {
@@ -496,7 +536,9 @@ impl Cx {
         }
         self.yield_now().await;
         self.block_on(Blocker::Lock(lock, mode)).await;
-        self.write(Obj::Lock(lock), |m| m.locks.acquire(lock, mode, self.tid));
+        self.write(self.hold_obj(lock, mode), |m| {
+            m.locks.acquire(lock, mode, self.tid)
+        });
         self.emit(EventKind::Lock { lock, mode });
     }
 
@@ -507,9 +549,11 @@ impl Cx {
         }
         let got = {
             let mut w = self.w.borrow_mut();
-            self.note(&mut w, Obj::Lock(lock), true);
+            self.note_check(&mut w, Blocker::Lock(lock, mode));
             let ok = w.can_proceed(self.tid, Blocker::Lock(lock, mode));
             if ok {
+                let obj = self.hold_obj(lock, mode);
+                self.note(&mut w, obj, true);
                 w.m.locks.acquire(lock, mode, self.tid);
             }
             ok
@@ -527,7 +571,9 @@ impl Cx {
         if self.dropped(lock) {
             return;
         }
-        self.write(Obj::Lock(lock), |m| m.locks.release(lock, self.tid));
+        let mode = self.peek().m.locks.mode_held(lock, self.tid);
+        let obj = self.hold_obj(lock, mode.unwrap_or(LockMode::Write));
+        self.write(obj, |m| m.locks.release(lock, self.tid));
         self.emit(EventKind::Unlock { lock });
         self.yield_now().await;
     }

@@ -11,6 +11,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::cx::{Cx, World};
+use super::footprint::{Access, Obj};
 use super::sched::{Choice, Pick, Scheduler, Script};
 use super::trace::{Counters, Event, EventKind, SchedNote, StepMark, TraceMode};
 use crate::kernel::resume::Resume;
@@ -118,6 +119,7 @@ struct Checkpoint {
     choices: usize,
     violations: usize,
     loaded: Vec<Option<crate::lang::data::Bytes>>,
+    ghost: super::ghost::Ghost,
 }
 
 /// Checkpoints shared by a run and the forks made from it.
@@ -183,6 +185,13 @@ pub struct Execution {
     last_checkpoint: u32,
     stop_at: u32,
     done: bool,
+}
+
+/// A step that starts or ends a command on a file touches what the invariants compare with.
+fn note_ghost(w: &mut World, a: Access) {
+    if w.trace.mode == TraceMode::Footprint {
+        w.foot.push(a);
+    }
 }
 
 /// Check a scenario's `schedule` lines and work out its groups of concurrent threads: the
@@ -280,6 +289,12 @@ impl Execution {
         if opts.keep_steps {
             w.steps = Some(Vec::new());
         }
+        // A run with concurrent threads, or one that asks about violations, is checked.
+        w.ghost.enabled = s.items.iter().any(|i| match i {
+            Item::Thread { .. } => true,
+            Item::Stmt(st) => matches!(st.cmd, Command::ExpectViolation(_)),
+            Item::Schedule { .. } => false,
+        });
         let mut e = Execution {
             scratch: Scratch::default(),
             scenario: Rc::new(s.clone()),
@@ -341,6 +356,11 @@ impl Execution {
         let mut by = w.trace.by_mount.clone();
         by.resize(w.m.mounts.len().max(by.len()), Counters::default());
         (w.trace.counters, by)
+    }
+
+    /// The footprint of the last step (when the trace keeps footprints).
+    pub fn footprint(&self) -> Vec<super::footprint::Access> {
+        self.world.borrow().foot.clone()
     }
 
     /// Results so far, in completion order.
@@ -633,6 +653,13 @@ impl Execution {
             w.begin_step(tid);
             w.batch = budget;
         }
+        // The command's first step: the invariants learn what it is about to change or read.
+        if let Some(run) = &self.threads[t].current {
+            if run.start == self.step() {
+                let stmt = run.stmt.clone();
+                self.begin_ghost(tid, &stmt, run.start);
+            }
+        }
         let Some(run) = self.threads[t].current.as_mut() else {
             return;
         };
@@ -645,11 +672,36 @@ impl Execution {
         self.after_step();
     }
 
+    /// The ghost files learn that `tid` starts `stmt`.
+    fn begin_ghost(&self, tid: Tid, stmt: &Stmt, start: u32) {
+        let mut w = self.world.borrow_mut();
+        if w.ghost.enabled {
+            let w = &mut *w;
+            let pid = self.threads[tid.0 as usize].pid;
+            if let Some(a) = w.ghost.begin(&w.m, tid, pid, &stmt.cmd, start) {
+                note_ghost(w, a);
+            }
+        }
+    }
+
     fn finish(&mut self, tid: Tid, outcome: Outcome) {
         let t = tid.0 as usize;
         let Some(run) = self.threads[t].current.take() else {
             return;
         };
+        {
+            let mut w = self.world.borrow_mut();
+            if w.ghost.enabled {
+                let w = &mut *w;
+                let step = w.step;
+                if let Some(a) = w
+                    .ghost
+                    .finish(&w.m, tid, &outcome, step, &mut self.violations)
+                {
+                    note_ghost(w, a);
+                }
+            }
+        }
         if self.threads[t].group.is_some() {
             self.threads[t].pc += 1;
         }
@@ -695,6 +747,28 @@ impl Execution {
     }
 
     fn after_step(&mut self) {
+        {
+            let mut w = self.world.borrow_mut();
+            if w.ghost.enabled {
+                let w = &mut *w;
+                let quiescent = self.threads.iter().all(|t| t.current.is_none());
+                let names = |t: Tid| self.threads[t.0 as usize].name.clone();
+                let mut read = Vec::new();
+                w.ghost.after_step(
+                    &w.m,
+                    &names,
+                    w.step,
+                    quiescent,
+                    &mut self.violations,
+                    &mut read,
+                );
+                if w.trace.mode == TraceMode::Footprint {
+                    // What the checks read is part of the step.
+                    w.foot
+                        .extend(read.into_iter().map(|obj| Access { obj, write: false }));
+                }
+            }
+        }
         if self.opts.checkpoint_every == 0 {
             return;
         }
@@ -749,6 +823,7 @@ impl Execution {
             choices: self.choices.len(),
             violations: self.violations.len(),
             loaded: w.loaded.clone(),
+            ghost: w.ghost.clone(),
         };
         drop(w);
         let mut cks = self.checkpoints.borrow_mut();
@@ -859,6 +934,7 @@ impl Execution {
         w.trace.counters = ck.counters;
         w.trace.by_mount = ck.by_mount.clone();
         w.loaded = ck.loaded.clone();
+        w.ghost = ck.ghost.clone();
         if opts.keep_steps {
             let steps = self.world.borrow().steps.clone().unwrap_or_default();
             w.steps = Some(steps[..(ck.step as usize).min(steps.len())].to_vec());

@@ -177,6 +177,18 @@ impl LockTable {
         held
     }
 
+    /// How `tid` holds `lock`, if it does.
+    pub fn mode_held(&self, lock: LockName, tid: Tid) -> Option<LockMode> {
+        let h = self.get(lock)?;
+        if h.writer == Some(tid) {
+            Some(LockMode::Write)
+        } else if h.readers.contains(&tid) {
+            Some(LockMode::Read)
+        } else {
+            None
+        }
+    }
+
     /// The locks `tid` holds.
     pub fn held_by(&self, tid: Tid) -> Vec<(LockName, LockMode)> {
         self.held
