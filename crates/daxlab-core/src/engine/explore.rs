@@ -337,7 +337,13 @@ impl Explorer {
     /// other order is tried from that step's choice point.
     fn add_backtracks(&mut self) {
         let n = self.nodes.len();
-        let threads = self.nodes.iter().map(|x| x.chosen.0 as usize).max().unwrap_or(0) + 1;
+        let threads = self
+            .nodes
+            .iter()
+            .map(|x| x.chosen.0 as usize)
+            .max()
+            .unwrap_or(0)
+            + 1;
         let mut clock: Vec<Vec<u32>> = vec![vec![0; threads]; threads];
         let mut stamp: Vec<Vec<u32>> = Vec::with_capacity(n);
         for i in 0..n {

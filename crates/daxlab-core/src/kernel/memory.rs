@@ -224,9 +224,23 @@ pub async fn unmap_mapping_range(
     .await
 }
 
+/// Who made an access that faulted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The program: a fault that cannot be resolved is a signal.
+    User,
+    /// The kernel copying to or from user memory: a fault that cannot be resolved is fixed
+    /// up by the exception table (`no_context` → `fixup_exception`) and the copy stops short.
+    Kernel,
+}
+
 /// The x86 page-fault entry (`__do_page_fault`): `mmap_sem` for read around `find_vma` and
 /// `handle_mm_fault`, so `munmap` and `mmap` wait for a fault in progress.
-pub async fn do_page_fault(cx: &Cx, addr: u64, write: bool) -> Result<(), Fail> {
+///
+/// Simplified: no `VM_FAULT_RETRY`. 4.0's `lock_page_or_retry` drops `mmap_sem` and retries
+/// rather than sleep on a locked page; here a fault sleeps on the page lock with `mmap_sem`
+/// held.
+pub async fn do_page_fault(cx: &Cx, addr: u64, write: bool, mode: Mode) -> Result<(), Fail> {
     let mmap_sem = LockName::MmapSem { pid: cx.pid };
     cx.lock(mmap_sem, LockMode::Read).await;
     let vma = cx.read(Obj::Mm(cx.pid), |m| {
@@ -248,11 +262,21 @@ pub async fn do_page_fault(cx: &Cx, addr: u64, write: bool) -> Result<(), Fail> 
         }
     };
     cx.unlock(mmap_sem).await;
-    if let Err(Fail::Signal(signal)) = r {
-        cx.emit(EventKind::Signal {
-            signal,
-            vaddr: addr,
-        });
+    match (r, mode) {
+        (Err(Fail::Signal(signal)), Mode::User) => {
+            cx.emit(EventKind::Signal {
+                signal,
+                vaddr: addr,
+            });
+        }
+        (Err(Fail::Signal(_)), Mode::Kernel) => {
+            cx.emit(EventKind::Error {
+                func: "fixup_exception",
+                errno: Errno::EFAULT,
+            });
+            return Err(Fail::Errno(Errno::EFAULT));
+        }
+        _ => {}
     }
     r
 }
