@@ -33,7 +33,7 @@ fn i_size(cx: &Cx, ino: u64) -> KResult<u64> {
     cx.read(Obj::ISize(ino), |m| m.inode(ino).map(|i| i.size))
 }
 
-fn find_page(cx: &Cx, ino: u64, index: u64) -> Option<Page> {
+pub(crate) fn find_page(cx: &Cx, ino: u64, index: u64) -> Option<Page> {
     cx.read(Obj::CachePage(ino, index), |m| {
         m.inode(ino)
             .ok()
@@ -119,12 +119,12 @@ async fn add_page(cx: &Cx, ino: u64, index: u64) -> KResult<Option<Pfn>> {
 /// `get_page`: a reference that keeps a page-cache frame while its user does not hold the page
 /// lock. (The model's PTEs hold no reference: eviction finds mapped pages by walking the page
 /// tables, and a fault keeps its page locked until the PTE is set.)
-fn get_page(cx: &Cx, pfn: Pfn) {
+pub(crate) fn get_page(cx: &Cx, pfn: Pfn) {
     cx.write(Obj::Frame(pfn), |m| m.mem.get_page(pfn));
 }
 
 /// `put_page` / `page_cache_release`: the last reference frees the frame.
-fn put_page(cx: &Cx, pfn: Pfn) {
+pub(crate) fn put_page(cx: &Cx, pfn: Pfn) {
     cx.write(Obj::Frame(pfn), |m| m.mem.put_page(pfn));
 }
 
@@ -699,21 +699,51 @@ pub async fn invalidate_inode_pages2_range(
 /// `ext4_block_zero_page_range` without DAX).
 pub async fn zero_range_in_cache(cx: &Cx, ino: u64, from: u64, len: u64) -> KResult<()> {
     let (_, bs, aops) = geometry(cx, ino)?;
-    let bh = ops::get_block(cx, aops.get_block, ino, from / bs, 1, false).await?;
-    if !bh.written() {
-        return Ok(()); // a hole reads as zeros
-    }
     let index = from / PAGE_SIZE;
-    let (pfn, _) = find_or_read_page(cx, ino, index).await?;
-    cpu::zero(
-        cx,
-        "zero_user",
-        cpu::page_cache(ino, index, pfn, from % PAGE_SIZE),
-        len,
-    );
-    mark_dirty(cx, ino, index)?;
+    // grab_cache_page: the page first (found or added, locked), then the block.
+    let pfn = grab_cache_page(cx, ino, index).await?;
+    let r = async {
+        let bh = ops::get_block(cx, aops.get_block, ino, from / bs, 1, false).await?;
+        if !bh.written() {
+            return Ok(()); // "unmapped? It's a hole - nothing to do"
+        }
+        if !find_page(cx, ino, index).is_some_and(|p| p.uptodate) {
+            // The block is read in before it is partly zeroed (ll_rw_block(READ)). Simplified:
+            // the whole page is read, so that it can be marked up to date.
+            readpage(cx, ino, index, pfn).await?;
+        }
+        cpu::zero(
+            cx,
+            "zero_user",
+            cpu::page_cache(ino, index, pfn, from % PAGE_SIZE),
+            len,
+        );
+        mark_dirty(cx, ino, index)
+    }
+    .await;
     cx.unlock(page_lock(ino, index)).await;
-    Ok(())
+    r
+}
+
+/// `grab_cache_page`: the page at `index`, found or added (not read), locked.
+async fn grab_cache_page(cx: &Cx, ino: u64, index: u64) -> KResult<Pfn> {
+    let lock = page_lock(ino, index);
+    loop {
+        if let Some(p) = find_page(cx, ino, index) {
+            get_page(cx, p.pfn);
+            cx.lock(lock, LockMode::Write).await;
+            let same = find_page(cx, ino, index).is_some_and(|q| q.pfn == p.pfn);
+            put_page(cx, p.pfn);
+            if same {
+                return Ok(p.pfn);
+            }
+            cx.unlock(lock).await;
+            continue;
+        }
+        if let Some(pfn) = add_page(cx, ino, index).await? {
+            return Ok(pfn);
+        }
+    }
 }
 
 /// `block_truncate_page`: zero the tail of the block at `from` through the page cache, so the
