@@ -453,7 +453,12 @@ async fn do_shared_fault(
     };
     // do_page_mkwrite on the page-cache page before mapping it writable.
     unlock_page(cx, vma, addr).await;
-    let (m, _) = ops::page_mkwrite(cx, vm_ops.page_mkwrite, vma, addr).await;
+    let (m, _) = cx
+        .call(
+            "do_page_mkwrite",
+            ops::page_mkwrite(cx, vm_ops.page_mkwrite, vma, addr),
+        )
+        .await;
     if !matches!(m, VmFault::Locked(_)) {
         return (m, major);
     }
@@ -610,7 +615,12 @@ async fn do_wp_page(
         return (VmFault::NoPage, false);
     }
     // A page-cache page (for DAX: a hole page) in a shared writable mapping: do_page_mkwrite.
-    let (r, major) = ops::page_mkwrite(cx, vm_ops.page_mkwrite, vma, addr).await;
+    let (r, major) = cx
+        .call(
+            "do_page_mkwrite",
+            ops::page_mkwrite(cx, vm_ops.page_mkwrite, vma, addr),
+        )
+        .await;
     match r {
         VmFault::Locked(_) => {
             // Relock the PTE: reuse it only if it is still the one that faulted.
