@@ -67,6 +67,40 @@ proptest! {
     }
 }
 
+/// A process's command on the DAX file `f`, through its own mapping `m`.
+fn process_op() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "store m 0 \"p\"",
+        "load m 0 1",
+        "read f 0 1",
+        "truncate f 0",
+    ])
+    .prop_map(str::to_string)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+
+    /// The same with a process (its own address space and page tables, sharing the file).
+    #[test]
+    fn partial_order_reduction_loses_nothing_between_processes(
+        a in op(),
+        b in process_op(),
+    ) {
+        let setup = scenario(&[], &[]);
+        let setup = &setup[..setup.find("thread a").expect("threads")];
+        let text = format!(
+            "{setup}thread a {{\n{a}\n}}\nprocess c {{\nmmap m f 0 4K shared rw\n{b}\n}}\n"
+        );
+        let s = parse(&text).expect("valid");
+        let naive = explore(&s, Mode::Exhaustive { por: false }, 20_000).expect("explores");
+        prop_assume!(naive.complete);
+        let por = explore(&s, Mode::Exhaustive { por: true }, 20_000).expect("explores");
+        prop_assert!(por.complete);
+        prop_assert_eq!(outcomes(&por), outcomes(&naive));
+    }
+}
+
 const R1: &str = include_str!("../../../scenarios/races/r1-two-write-faults.dax");
 
 fn without_schedule(text: &str) -> String {

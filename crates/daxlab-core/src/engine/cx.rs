@@ -87,16 +87,20 @@ impl World {
     /// Record an event of thread `tid`: the counters and step marks always, the event itself
     /// if the trace keeps events.
     pub fn record(&mut self, tid: Tid, mount: Option<MountId>, ns: u64, kind: EventKind) {
-        if self.ghost.enabled
-            && matches!(
-                kind,
+        if self.ghost.enabled {
+            match kind {
                 EventKind::Pte {
                     op: super::trace::PteOp::Install,
+                    pid,
+                    vaddr,
+                    special: true,
                     ..
-                } | EventKind::BlockFree { .. }
-            )
-        {
-            self.ghost.ptes_changed.get_or_insert(self.step);
+                } => self.ghost.installed.push((pid, vaddr, self.step)),
+                EventKind::BlockFree { .. } => {
+                    self.ghost.freed.get_or_insert(self.step);
+                }
+                _ => {}
+            }
         }
         // Nobody keeps this event and no counter counts it: nothing to do.
         if self.trace.mode != TraceMode::Full

@@ -694,7 +694,7 @@ impl Execution {
             if w.ghost.enabled {
                 let w = &mut *w;
                 let step = w.step;
-                if let Some(a) = w
+                for a in w
                     .ghost
                     .finish(&w.m, tid, &outcome, step, &mut self.violations)
                 {
@@ -751,7 +751,12 @@ impl Execution {
             let mut w = self.world.borrow_mut();
             if w.ghost.enabled {
                 let w = &mut *w;
-                let quiescent = self.threads.iter().all(|t| t.current.is_none());
+                // Nothing in flight: no command running and no group of threads left to run
+                // (a block past EOF between two commands of a thread may still be trimmed).
+                let quiescent = self
+                    .threads
+                    .iter()
+                    .all(|t| t.current.is_none() && (t.group.is_none() || !t.alive()));
                 let names = |t: Tid| self.threads[t.0 as usize].name.clone();
                 let mut read = Vec::new();
                 w.ghost.after_step(

@@ -35,16 +35,26 @@ pub enum Obj {
     Ram,
     /// A filesystem's block allocator.
     FsAlloc(FsId),
-    /// A device driver's own state (brd's page table, the window register).
+    /// A device driver's own state as a whole (the window register, the stall state); it
+    /// covers every [`Obj::DevPage`] of the device.
     Device(DevId),
+    /// One page of a device whose pages are independent (brd's page table entry and page, a
+    /// disk's stored page, a page of contiguous device memory).
+    DevPage(DevId, u64),
     /// One PTE of a process (by page address).
     Pte(Pid, u64),
     /// A process's page tables as a whole, and its VMAs.
     Mm(Pid),
     /// Every process's VMAs and page tables (an `rmap` walk).
     Mms,
-    /// The open file descriptions and descriptor tables.
+    /// The open file descriptions and descriptor tables as a whole; it covers every
+    /// [`Obj::Fds`] and [`Obj::FileRef`].
     Files,
+    /// A process's descriptor table (read by `fdget`).
+    Fds(crate::state::Pid),
+    /// One thread's reference to an open file (`fdget`, a mapping's `vm_file`): references by
+    /// two threads commute, unless one of them is the last.
+    FileRef(crate::state::FileId, crate::state::Tid),
     /// A lock's writer side: its writer, and the writers waiting for it (a waiting writer
     /// stops new readers of an rwsem).
     Lock(LockName),
@@ -72,6 +82,12 @@ impl Obj {
             (Pte(a, _), Mm(b)) | (Mm(a), Pte(b, _)) => a == b,
             (LockReader(a, _), LockReaders(b)) | (LockReaders(a), LockReader(b, _)) => a == b,
             (GhostOf(a, _), Ghost(b)) | (Ghost(a), GhostOf(b, _)) => a == b,
+            (DevPage(a, _), Device(b)) | (Device(a), DevPage(b, _)) => a == b,
+            (Files, Fds(_) | FileRef(..)) | (Fds(_) | FileRef(..), Files) => true,
+            // Frame numbers are names: allocations and frees commute (two orders that only
+            // hand out different frames are one for the explorer; running out of memory
+            // differently is not told apart).
+            (Ram, _) | (_, Ram) => false,
             (Mms, Mm(_) | Pte(..) | Mms) | (Mm(_) | Pte(..), Mms) => true,
             (a, b) => a == b,
         }

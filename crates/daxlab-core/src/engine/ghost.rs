@@ -95,9 +95,10 @@ pub struct Ghost {
     files: BTreeMap<u64, ChunkMap<GhostPage>>,
     inflight: BTreeMap<Tid, InFlight>,
     writes: Vec<KernelWrite>,
-    /// The first step since the last check in which something a PTE check depends on changed
-    /// (a PTE installed, a block freed).
-    pub ptes_changed: Option<u32>,
+    /// DAX PTEs installed since the last check: (process, address, step).
+    pub installed: Vec<(Pid, u64, u32)>,
+    /// The first step since the last check that freed a block.
+    pub freed: Option<u32>,
     reported: BTreeSet<(Invariant, u64, u64)>,
 }
 
@@ -116,6 +117,59 @@ fn shared_file(m: &Machine, pid: Pid, map: &str, off: u64) -> Option<(u64, u64)>
         VmaKind::File { ino, .. } if v.shared => Some((ino, v.pgoff * PAGE_SIZE + off)),
         _ => None,
     }
+}
+
+/// What file `ino` holds at `[off, off+len)` now: its up-to-date page-cache pages, else its
+/// blocks on the device (holes and unwritten extents read as zeros). What it looked at goes
+/// to `read`.
+fn file_bytes(m: &Machine, ino: u64, off: u64, len: u64, read: &mut Vec<Obj>) -> Vec<u8> {
+    let mut out = vec![0; len as usize];
+    let Ok(i) = m.inode(ino) else { return out };
+    read.push(Obj::Blocks(ino));
+    let fs = m.fs(i.fs);
+    let (bs, dev) = (fs.block_size, fs.dev);
+    let Some(driver) = m.devices.get(dev.0 as usize).map(|d| &d.driver) else {
+        return out;
+    };
+    let mut k = 0;
+    while k < len {
+        let at = off + k;
+        let n = (bs - at % bs).min(len - k);
+        let index = at / PAGE_SIZE;
+        read.push(Obj::CachePage(ino, index));
+        let cached = i
+            .mapping
+            .find_get_page(index)
+            .filter(|p| p.uptodate && !p.hole);
+        let src: PageRef;
+        let from;
+        match cached {
+            Some(p) => {
+                read.push(Obj::Frame(p.pfn));
+                src = m.mem.page_ref(p.pfn);
+                from = (at % PAGE_SIZE) as usize;
+            }
+            None => match i.blocks.get(at / bs).filter(|e| !e.unwritten) {
+                Some(e) => {
+                    let byte = e.block * bs + at % bs;
+                    read.push(match driver.frame(byte / PAGE_SIZE) {
+                        Some(pfn) => Obj::Frame(pfn),
+                        None => Obj::Device(dev),
+                    });
+                    src = driver.page(&m.mem, byte / PAGE_SIZE);
+                    from = (byte % PAGE_SIZE) as usize;
+                }
+                None => {
+                    k += n;
+                    continue;
+                }
+            },
+        }
+        out[k as usize..(k + n) as usize]
+            .copy_from_slice(&page_bytes(&src)[from..from + n as usize]);
+        k += n;
+    }
+    out
 }
 
 fn file_of(m: &Machine, pid: Pid, fd: &str) -> Option<u64> {
@@ -282,7 +336,7 @@ impl Ghost {
     }
 
     /// Thread `tid`'s command ended with `outcome` at `step`: the ghost takes what it wrote;
-    /// what it read is compared with the file. Returns what it touched of the ghost.
+    /// what it read is compared with the file. Returns what it touched (for the footprint).
     pub fn finish(
         &mut self,
         m: &Machine,
@@ -290,17 +344,24 @@ impl Ghost {
         outcome: &Outcome,
         step: u32,
         out: &mut Vec<Violation>,
-    ) -> Option<crate::engine::footprint::Access> {
-        let f = self.inflight.remove(&tid)?;
-        let touched = match &f.op {
-            Op::Write { ino, .. } | Op::Change { ino, .. } => crate::engine::footprint::Access {
+    ) -> Vec<crate::engine::footprint::Access> {
+        use crate::engine::footprint::Access;
+        let Some(f) = self.inflight.remove(&tid) else {
+            return Vec::new();
+        };
+        let mut touched = match &f.op {
+            Op::Write { ino, .. } => vec![Access {
                 obj: Obj::Ghost(*ino),
                 write: true,
-            },
-            Op::Read { ino, .. } => crate::engine::footprint::Access {
+            }],
+            Op::Change { ino, .. } => vec![Access {
+                obj: Obj::Ghost(*ino),
+                write: true,
+            }],
+            Op::Read { ino, .. } => vec![Access {
                 obj: Obj::Ghost(*ino),
                 write: false,
-            },
+            }],
         };
         match f.op {
             Op::Write { ino, off, data } => {
@@ -309,6 +370,10 @@ impl Ghost {
                     (true, Value::Num(n)) => {
                         let n = (*n as usize).min(data.len());
                         self.set(ino, off, &data[..n]);
+                        // The check reads what the file holds.
+                        let mut read = Vec::new();
+                        self.check_landed(m, tid, ino, off, &data[..n], step, out, &mut read);
+                        touched.extend(read.into_iter().map(|obj| Access { obj, write: false }));
                     }
                     _ => self.mark_unknown(ino, off, off + data.len() as u64),
                 }
@@ -329,7 +394,48 @@ impl Ghost {
                 }
             }
         }
-        Some(touched)
+        touched
+    }
+
+    /// A write or store just finished: the file must hold its bytes (below `i_size`, where no
+    /// other command in flight is changing them). If not, something zeroed them while it ran
+    /// (R2: a fault's clear_page on an unwritten extent a direct write was filling).
+    #[allow(clippy::too_many_arguments)]
+    fn check_landed(
+        &mut self,
+        m: &Machine,
+        tid: Tid,
+        ino: u64,
+        off: u64,
+        data: &[u8],
+        step: u32,
+        out: &mut Vec<Violation>,
+        read: &mut Vec<Obj>,
+    ) {
+        read.push(Obj::ISize(ino));
+        let size = m.inode(ino).map_or(0, |i| i.size);
+        let len = (data.len() as u64).min(size.saturating_sub(off));
+        if len == 0 {
+            return;
+        }
+        let have = file_bytes(m, ino, off, len, read);
+        let lost = (0..len as usize)
+            .find(|k| have[*k] != data[*k] && !self.in_flight(ino, off + *k as u64, Some(tid)));
+        if let Some(k) = lost {
+            let at = off + k as u64;
+            self.set(ino, off, &have);
+            self.report(
+                out,
+                Invariant::StoreLost,
+                ino,
+                at / PAGE_SIZE,
+                step,
+                format!(
+                    "a write to ino {ino} finished, but the file holds {:#04x} at offset {at} where it wrote {:#04x}: the kernel overwrote it while the write ran",
+                    have[k], data[k]
+                ),
+            );
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -432,10 +538,20 @@ impl Ghost {
                 read.push(Obj::ISize(ino));
             }
         }
-        if let Some(at) = self.ptes_changed.take() {
+        if let Some(at) = self.freed.take() {
+            // A block freed: every DAX PTE of every process is looked at.
+            self.installed.clear();
             self.check_ptes(m, at, out);
             read.push(Obj::Mms);
             read.extend(m.inodes.keys().map(|i| Obj::Blocks(*i)));
+        }
+        for (pid, addr, at) in std::mem::take(&mut self.installed) {
+            // A PTE installed: only it is looked at.
+            if let Some(ino) = self.check_pte(m, pid, addr, at, out) {
+                read.push(Obj::Pte(pid, addr));
+                read.push(Obj::Mm(pid));
+                read.push(Obj::Blocks(ino));
+            }
         }
         if quiescent {
             self.check_eof(m, step, out);
@@ -542,6 +658,50 @@ impl Ghost {
         }
     }
 
+    /// The check of one DAX PTE just installed. Returns the file it maps.
+    fn check_pte(
+        &mut self,
+        m: &Machine,
+        pid: Pid,
+        addr: u64,
+        step: u32,
+        out: &mut Vec<Violation>,
+    ) -> Option<u64> {
+        let p = m.processes.get(pid.0 as usize)?;
+        let v = p.mm.find_vma(addr)?;
+        let VmaKind::File { ino, .. } = v.kind else {
+            return None;
+        };
+        let pte = p.mm.pte(addr)?;
+        let (dev, byte) = Self::device_byte(m, pte.pfn)?;
+        let pgoff = v.pgoff_of(addr);
+        if !Self::owns(m, ino, pgoff, dev, byte) {
+            self.report(
+                out,
+                Invariant::FreedBlockMapped,
+                ino,
+                pgoff,
+                step,
+                format!(
+                    "process {}'s PTE at {addr:#x} maps device byte {byte:#x}, which ino {ino} does not have at page {pgoff}",
+                    pid.0
+                ),
+            );
+        }
+        Some(ino)
+    }
+
+    /// Whether file page `pgoff` of `ino` is the block at device byte `byte` of `dev`.
+    fn owns(m: &Machine, ino: u64, pgoff: u64, dev: DevId, byte: u64) -> bool {
+        m.inode(ino).ok().is_some_and(|i| {
+            let fs = m.fs(i.fs);
+            fs.dev == dev
+                && i.blocks
+                    .get(pgoff * PAGE_SIZE / fs.block_size)
+                    .is_some_and(|e| e.block * fs.block_size == byte)
+        })
+    }
+
     fn check_ptes(&mut self, m: &Machine, step: u32, out: &mut Vec<Violation>) {
         let mut found = Vec::new();
         for (pid, p) in m.processes.iter().enumerate() {
@@ -560,14 +720,7 @@ impl Ghost {
                     let Some((dev, byte)) = Self::device_byte(m, pte.pfn) else {
                         continue;
                     };
-                    let owned = m.inode(ino).ok().and_then(|i| {
-                        let fs = m.fs(i.fs);
-                        (fs.dev == dev)
-                            .then(|| i.blocks.get(pgoff * PAGE_SIZE / fs.block_size))
-                            .flatten()
-                            .map(|e| e.block * fs.block_size == byte)
-                    });
-                    if owned != Some(true) {
+                    if !Self::owns(m, ino, pgoff, dev, byte) {
                         found.push((ino, pgoff, pid, vpn * PAGE_SIZE, byte));
                     }
                 }

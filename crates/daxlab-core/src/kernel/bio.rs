@@ -22,7 +22,8 @@ pub fn submit_bio(
     write: bool,
 ) -> KResult<()> {
     let Some(pfn) = mem.pfn else { return Ok(()) };
-    let (target, ns, func, note) = cx.write(Obj::Device(dev), |m| {
+    let obj = crate::kernel::block_dev::dev_obj(cx, dev, dev_byte);
+    let (target, ns, func, note) = cx.write(obj, |m| {
         let d = &mut m.devices[dev.0 as usize].driver;
         let (t, ns) = d.bio_map(&mut m.mem, dev_byte, write)?;
         Ok::<_, crate::errno::Errno>((t, ns, d.bio_func(write), d.take_note()))
@@ -50,10 +51,7 @@ pub fn submit_bio(
                     obj: Obj::Frame(pfn),
                     write: !write,
                 },
-                Access {
-                    obj: Obj::Device(dev),
-                    write,
-                },
+                Access { obj, write },
             ];
             cx.touching(&acc, |m| {
                 let d = &mut m.devices[dev.0 as usize].driver;

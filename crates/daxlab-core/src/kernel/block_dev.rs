@@ -24,7 +24,12 @@ pub async fn bdev_direct_access(
     size: i64,
 ) -> KResult<DirectAccess> {
     cx.call("bdev_direct_access", async {
-        let (r, note, allocated) = cx.write(Obj::Device(dev), |m| {
+        let obj = dev_obj(
+            cx,
+            dev,
+            sector.saturating_mul(crate::state::mem::SECTOR_SIZE),
+        );
+        let (r, note, allocated) = cx.write(obj, |m| {
             let before = m.mem.ram_in_use();
             let d = &mut m.devices[dev.0 as usize];
             let r = d.bdev_direct_access(&mut m.mem, sector, size);
@@ -46,4 +51,16 @@ pub async fn bdev_direct_access(
         r
     })
     .await
+}
+
+/// What a driver operation on device byte `byte` touches: one page of a device whose pages are
+/// independent, or the whole driver state of one that has more (the window register, the
+/// stall state).
+pub fn dev_obj(cx: &Cx, dev: DevId, byte: u64) -> Obj {
+    use crate::state::block_dev::DeviceKind;
+    let kind = cx.peek().m.devices[dev.0 as usize].driver.kind();
+    match kind {
+        DeviceKind::Window | DeviceKind::Stall => Obj::Device(dev),
+        _ => Obj::DevPage(dev, byte / crate::state::mem::PAGE_SIZE),
+    }
 }

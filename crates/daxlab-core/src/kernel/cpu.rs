@@ -54,6 +54,10 @@ fn device_delay(cx: &Cx, pfn: Pfn) -> u64 {
         _ => None,
     });
     let Some(dev) = dev else { return 0 };
+    // Only a device with state of its own (the stalling one) changes on a CPU access.
+    if let Obj::DevPage(..) = crate::kernel::block_dev::dev_obj(cx, dev, 0) {
+        return 0;
+    }
     let (ns, note) = cx.write(Obj::Device(dev), |m| {
         let d = &mut m.device_mut(dev).driver;
         (d.cpu_access(), d.take_note())

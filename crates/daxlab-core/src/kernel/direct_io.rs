@@ -217,7 +217,8 @@ fn zero_device(cx: &Cx, dev: DevId, byte: u64, len: u64) -> KResult<()> {
     if len == 0 {
         return Ok(());
     }
-    let (target, _) = cx.write(Obj::Device(dev), |m| {
+    let obj = crate::kernel::block_dev::dev_obj(cx, dev, byte);
+    let (target, _) = cx.write(obj, |m| {
         m.devices[dev.0 as usize]
             .driver
             .bio_map(&mut m.mem, byte, true)
@@ -237,7 +238,7 @@ fn zero_device(cx: &Cx, dev: DevId, byte: u64, len: u64) -> KResult<()> {
         BioTarget::Zeros => {}
         BioTarget::Dma => {
             let zero = cx.write(Obj::Ram, |m| m.mem.alloc_ram(FrameUse::Kernel))?;
-            cx.write(Obj::Device(dev), |m| {
+            cx.write(obj, |m| {
                 m.devices[dev.0 as usize]
                     .driver
                     .dma(&mut m.mem, byte, zero, 0, len as usize, true)

@@ -50,8 +50,9 @@ pub async fn sys_mmap(
                             obj: Obj::Mm(pid),
                             write: true,
                         },
+                        // vm_file = get_file(file): one more reference, as fdget's.
                         Access {
-                            obj: Obj::Files,
+                            obj: Obj::FileRef(f, cx.tid),
                             write: true,
                         },
                     ],

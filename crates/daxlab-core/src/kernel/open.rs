@@ -18,8 +18,8 @@ use crate::state::{File, FileId, OpenFlags};
 /// (threads share the descriptor table, so `__fget_light` takes one), so a concurrent `close`
 /// cannot free it under the call.
 pub fn fdget(cx: &Cx, fd: &str) -> KResult<(FileId, File)> {
-    cx.write(Obj::Files, |m| {
-        let f = m.fd(cx.pid, fd)?;
+    let f = cx.read(Obj::Fds(cx.pid), |m| m.fd(cx.pid, fd))?;
+    cx.write(Obj::FileRef(f, cx.tid), |m| {
         let file = m.files[f.0 as usize].as_mut().ok_or(Errno::EBADF)?;
         file.count += 1;
         Ok((f, file.clone()))
@@ -28,7 +28,14 @@ pub fn fdget(cx: &Cx, fd: &str) -> KResult<(FileId, File)> {
 
 /// `fput`: drop a reference; the last one releases the file and `iput`s the inode.
 pub async fn fput(cx: &Cx, f: FileId) -> KResult<()> {
-    let last = cx.write(Obj::Files, |m| {
+    // Dropping a reference that is not the last commutes with other threads' references.
+    let last_ref = cx.peek().m.file(f).is_ok_and(|file| file.count <= 1);
+    let obj = if last_ref {
+        Obj::Files
+    } else {
+        Obj::FileRef(f, cx.tid)
+    };
+    let last = cx.write(obj, |m| {
         let slot = m.files.get_mut(f.0 as usize)?;
         let file = slot.as_mut()?;
         file.count -= 1;

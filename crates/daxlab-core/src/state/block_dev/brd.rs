@@ -1,7 +1,7 @@
 //! brd, the RAM disk (`drivers/block/brd.c`, 4.0).
 
 use super::super::chunk_map::ChunkMap;
-use super::super::mem::{FrameUse, Pfn, PhysMem, PAGE_SIZE, SECTOR_SIZE};
+use super::super::mem::{FrameUse, PageRef, Pfn, PhysMem, PAGE_SIZE, SECTOR_SIZE};
 use super::super::DevId;
 use super::{BioTarget, BlockDriver, DeviceKind};
 use crate::errno::{Errno, KResult};
@@ -88,6 +88,12 @@ impl BlockDriver for Brd {
     }
     fn cpu_frames(&self, _: &PhysMem) -> Vec<(u64, Pfn)> {
         self.pages.iter().map(|(i, p)| (i, *p)).collect()
+    }
+    fn frame(&self, idx: u64) -> Option<Pfn> {
+        self.pages.get(idx).copied()
+    }
+    fn page(&self, mem: &PhysMem, idx: u64) -> PageRef {
+        self.pages.get(idx).and_then(|p| mem.page_ref(*p))
     }
     fn describe(&self) -> String {
         format!(

@@ -1,6 +1,6 @@
 //! dcssblk, z/VM Discontiguous Saved Segments (`drivers/s390/block/dcssblk.c`, 4.0).
 
-use super::super::mem::{Pfn, PhysMem};
+use super::super::mem::{PageRef, Pfn, PhysMem, PAGE_SIZE};
 use super::super::DevId;
 use super::storage::ContiguousMemory;
 use super::{BioTarget, BlockDriver, DeviceKind};
@@ -60,6 +60,12 @@ impl BlockDriver for Dcssblk {
     }
     fn cpu_frames(&self, mem: &PhysMem) -> Vec<(u64, Pfn)> {
         self.0.frames(mem)
+    }
+    fn frame(&self, idx: u64) -> Option<Pfn> {
+        Some(self.0.pfn(idx * PAGE_SIZE))
+    }
+    fn page(&self, mem: &PhysMem, idx: u64) -> PageRef {
+        self.0.page(mem, idx)
     }
     fn describe(&self) -> String {
         format!(

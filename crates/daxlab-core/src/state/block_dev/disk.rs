@@ -1,6 +1,6 @@
 //! An ordinary disk: storage the CPU cannot address, slow requests, no `direct_access`.
 
-use super::super::mem::{Pfn, PhysMem, PAGE_SIZE};
+use super::super::mem::{PageRef, Pfn, PhysMem, PAGE_SIZE};
 use super::storage::DmaStore;
 use super::{BioTarget, BlockDriver, DeviceKind};
 use crate::errno::KResult;
@@ -46,6 +46,9 @@ impl BlockDriver for Disk {
     }
     fn cpu_ns(&self, _: u64) -> u64 {
         0
+    }
+    fn page(&self, _: &PhysMem, idx: u64) -> PageRef {
+        self.store.page(idx)
     }
     fn describe(&self) -> String {
         format!(

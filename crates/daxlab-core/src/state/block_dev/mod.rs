@@ -12,7 +12,7 @@ mod window;
 use std::fmt::Debug;
 use std::rc::Rc;
 
-use super::mem::{Pfn, PhysMem, PAGE_SIZE, SECTOR_SIZE};
+use super::mem::{PageRef, Pfn, PhysMem, PAGE_SIZE, SECTOR_SIZE};
 use super::DevId;
 use crate::errno::{Errno, KResult};
 
@@ -195,6 +195,13 @@ pub trait BlockDriver: Debug {
     fn take_note(&mut self) -> Option<DeviceNote> {
         None
     }
+    /// The CPU frame that holds device page `idx`, if the CPU can address it and it exists.
+    fn frame(&self, _idx: u64) -> Option<Pfn> {
+        None
+    }
+    /// The bytes of device page `idx` as the device holds them (read-only: for the views and
+    /// the invariant checks; zeros where nothing was written).
+    fn page(&self, mem: &PhysMem, idx: u64) -> PageRef;
     /// One line describing the backing store, for the views.
     fn describe(&self) -> String;
     /// A copy of the driver's state (the machine is a value).

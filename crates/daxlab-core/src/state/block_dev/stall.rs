@@ -3,7 +3,7 @@
 //! load, where the CPU can neither sleep nor time out. Through bios the task just sleeps. With
 //! `pretend` it offers `direct_access` anyway.
 
-use super::super::mem::{Pfn, PhysMem};
+use super::super::mem::{PageRef, Pfn, PhysMem, PAGE_SIZE};
 use super::super::DevId;
 use super::storage::ContiguousMemory;
 use super::{BioTarget, BlockDriver, DeviceKind, DeviceNote};
@@ -92,6 +92,12 @@ impl BlockDriver for Stall {
     }
     fn take_note(&mut self) -> Option<DeviceNote> {
         self.note.take()
+    }
+    fn frame(&self, idx: u64) -> Option<Pfn> {
+        Some(self.mem.pfn(idx * PAGE_SIZE))
+    }
+    fn page(&self, mem: &PhysMem, idx: u64) -> PageRef {
+        self.mem.page(mem, idx)
     }
     fn describe(&self) -> String {
         format!(

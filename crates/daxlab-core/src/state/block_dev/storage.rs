@@ -65,6 +65,11 @@ impl ContiguousMemory {
         Pfn((self.base_phys + off) / PAGE_SIZE)
     }
 
+    /// The bytes of device page `idx`.
+    pub(super) fn page(&self, mem: &PhysMem, idx: u64) -> PageRef {
+        mem.page_ref(self.pfn(idx * PAGE_SIZE))
+    }
+
     /// Frames of this device that have been touched: (device page index, pfn).
     pub(super) fn frames(&self, mem: &PhysMem) -> Vec<(u64, Pfn)> {
         let first = self.base_phys / PAGE_SIZE;

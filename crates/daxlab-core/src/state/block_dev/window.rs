@@ -3,7 +3,7 @@
 //! silently show other data once the driver moves the window. With `pretend` it offers
 //! `direct_access` anyway, so the learner can watch exactly that happen.
 
-use super::super::mem::{Pfn, PhysMem, PAGE_SIZE};
+use super::super::mem::{PageRef, Pfn, PhysMem, PAGE_SIZE};
 use super::storage::DmaStore;
 use super::{BioTarget, BlockDriver, DeviceKind, DeviceNote};
 use crate::errno::KResult;
@@ -117,6 +117,9 @@ impl BlockDriver for Window {
     }
     fn take_note(&mut self) -> Option<DeviceNote> {
         self.note.take()
+    }
+    fn page(&self, _: &PhysMem, idx: u64) -> PageRef {
+        self.store.page(idx)
     }
     fn describe(&self) -> String {
         format!(
