@@ -143,7 +143,7 @@ async fn selecting_a_frame_lights_it_in_every_view() {
                 Some(pfn.as_str()),
                 "only cells of that frame light up"
             );
-            e.closest("svg")
+            e.closest("[role=grid]")
                 .ok()
                 .flatten()
                 .and_then(|s| s.get_attribute("aria-label"))

@@ -1,21 +1,78 @@
-//! The machine views of one snapshot: process, page cache, block maps, devices and RAM.
+//! The machine views of a step: the copies of the step, the counters with their plot, and the
+//! process, files, devices and RAM; side by side, the page-cache twin on the left and the
+//! scenario on the right, each with its own copies, under the same labels.
 
 use yew::prelude::*;
 
-use super::svg::{block_cells, device_cells, page_cells, ram_cells, vma_cells, Grid};
-use crate::boundary::Snapshot;
+use super::flow::flow;
+use super::grid::{Grid, GridOf};
+use super::panels::counters;
+use super::Shared;
+use crate::boundary::{Run, Scope, Snapshot, StepView};
 use crate::state::{Action, Selection};
 
 #[derive(Properties, PartialEq)]
-pub struct MachineProps {
-    pub snap: std::rc::Rc<Snapshot>,
-    pub selected: Option<u64>,
-    /// The selection, to mark the selected file, device or mapping as pressed.
+pub struct ViewsProps {
+    pub run: Shared<Run>,
+    pub view: Shared<StepView>,
+    /// The page-cache twin's view and run, side by side.
+    pub twin: Option<(Shared<StepView>, Shared<Run>)>,
     pub selection: Option<Selection>,
     pub dispatch: Callback<Action>,
-    /// A short heading ("DAX", "page cache") in side-by-side mode.
-    #[prop_or_default]
-    pub title: Option<AttrValue>,
+}
+
+/// Everything drawn of the machine at the step.
+#[function_component(Views)]
+pub fn views(p: &ViewsProps) -> Html {
+    let selected = match &p.selection {
+        Some(Selection::Pfn(x)) => Some(*x),
+        _ => None,
+    };
+    let scope = p.run.dax_scope();
+    let side = |title: &'static str, v: &Shared<StepView>| {
+        html! {
+            <div class="half">
+                <h2 class="side-title">{ title }</h2>
+                { flow(&v.events, &scope, selected, &p.dispatch) }
+                { machine(&v.machine, p.selection.as_ref(), &p.dispatch) }
+            </div>
+        }
+    };
+    match &p.twin {
+        Some((tv, _)) => {
+            let note = match &scope.mounts {
+                Some(m) => format!(
+                    "Only what belongs to {} is compared: the scenario's other mounts are the same on both sides.",
+                    m.join(", ")
+                ),
+                None if p.run.mounts.iter().any(|m| m.dax) => {
+                    "Left: the scenario with every -o dax removed. Right: the scenario as written.".into()
+                }
+                None => "This scenario mounts nothing with -o dax: both sides are the same.".into(),
+            };
+            html! {
+                <>
+                <div class="top-row">
+                    <p class="compare-note">{ note }</p>
+                    { counters(&[("Page cache", tv.machine.counters), ("DAX", p.view.machine.counters)], &p.run, p.view.step) }
+                </div>
+                <div class="side-by-side">
+                    { side("Page cache", tv) }
+                    { side("DAX", &p.view) }
+                </div>
+                </>
+            }
+        }
+        None => html! {
+            <>
+            <div class="top-row">
+                { flow(&p.view.events, &Scope::default(), selected, &p.dispatch) }
+                { counters(&[("total", p.view.machine.counters)], &p.run, p.view.step) }
+            </div>
+            { machine(&p.view.machine, p.selection.as_ref(), &p.dispatch) }
+            </>
+        },
+    }
 }
 
 fn size(n: u64) -> String {
@@ -26,82 +83,89 @@ fn size(n: u64) -> String {
     }
 }
 
-/// All views of the machine.
-#[function_component(Machine)]
-pub fn machine(p: &MachineProps) -> Html {
-    let s = &p.snap;
-    let d = &p.dispatch;
-    let select = |sel: Selection| {
-        let d = d.clone();
-        Callback::from(move |_: MouseEvent| d.emit(Action::Select(Some(sel.clone()))))
+/// All views of one machine.
+fn machine(s: &Snapshot, selection: Option<&Selection>, d: &Callback<Action>) -> Html {
+    let selected = match selection {
+        Some(Selection::Pfn(x)) => Some(*x),
+        _ => None,
     };
-    let hole_pages: Vec<u64> = s
-        .files
-        .iter()
-        .flat_map(|f| f.pages.iter().filter(|p| p.hole).map(|p| p.pfn))
-        .collect();
-    let pressed = |sel: Selection| (p.selection.as_ref() == Some(&sel)).to_string();
+    let select = |sel: Selection| super::send::<MouseEvent>(d, Action::Select(Some(sel)));
+    let pressed = |sel: &Selection| (selection == Some(sel)).to_string();
+    let grid = |of: GridOf, cells: &crate::boundary::cells::Cells| {
+        html! { <Grid of={of} cells={cells.clone()} selected={selected} dispatch={d.clone()} /> }
+    };
+    let more = |n: usize, what: &str| {
+        (n > 0).then(|| html! { <p class="more">{ format!("+ {n} more {what} not listed") }</p> })
+    };
     html! {
         <div class="machine">
-            if let Some(t) = &p.title { <h2 class="side-title">{ t.clone() }</h2> }
             <div class="panel" role="group" aria-label="Process address space">
                 <h3>{ "Process: mappings and page-table entries" }</h3>
                 if s.vmas.is_empty() { <p class="empty">{ "No mappings. mmap a file to see its PTEs." }</p> }
-                { for s.vmas.iter().map(|v| html! {
-                    <div class="row-view">
-                        <button class="link" onclick={select(Selection::Vma(v.name.clone()))} aria-pressed={pressed(Selection::Vma(v.name.clone()))}>
-                            { format!("{} {:#x} {} {} {}{}", v.name, v.start, v.file, if v.shared { "shared" } else { "private" }, if v.writable { "rw" } else { "r" }, if v.mixedmap { " VM_MIXEDMAP" } else { "" }) }
-                        </button>
-                        <Grid label={format!("page-table entries of {}", v.name)} cells={vma_cells(v, &hole_pages)} selected={p.selected} dispatch={d.clone()} />
-                    </div>
+                { for s.vmas.iter().map(|v| {
+                    let sel = Selection::Vma(v.name.clone());
+                    html! {
+                        <div class="row-view">
+                            <button class="link" onclick={select(sel.clone())} aria-pressed={pressed(&sel)}>
+                                { format!("{} {:#x} {} {} {}{} · {} of {} pages mapped", v.name, v.start, v.file, if v.shared { "shared" } else { "private" }, if v.writable { "rw" } else { "r" }, if v.mixedmap { " VM_MIXEDMAP" } else { "" }, v.present, v.pages) }
+                            </button>
+                            { grid(GridOf::Ptes(v.name.clone()), &v.ptes) }
+                        </div>
+                    }
                 }) }
+                { for more(s.more_vmas, "mappings") }
             </div>
             <div class="panel" role="group" aria-label="Files: block maps and page cache">
                 <h3>{ "Files: block map and page cache" }</h3>
                 if s.files.is_empty() { <p class="empty">{ "No files." }</p> }
                 { for s.files.iter().map(|f| {
-                    let dev = s.devices.iter().find(|x| x.name == f.dev);
+                    let sel = Selection::File(f.ino);
                     html! {
                         <div class="row-view">
-                            <button class="link" data-testid={format!("file-{}", f.ino)} onclick={select(Selection::File(f.ino))} aria-pressed={pressed(Selection::File(f.ino))}>
+                            <button class="link" data-testid={format!("file-{}", f.ino)} onclick={select(sel.clone())} aria-pressed={pressed(&sel)}>
                                 <strong>{ &f.path }</strong>
                                 { format!(" ino {} · i_size {} · ", f.ino, f.size) }
                                 if f.s_dax { <span class="badge yes">{ "S_DAX" }</span> } else { <span class="badge no">{ "page cache" }</span> }
                             </button>
-                            <div class="sub">{ "block map" }</div>
-                            <Grid label={format!("block map of {}", f.path)} cells={block_cells(f, dev)} selected={p.selected} dispatch={d.clone()} />
-                            <div class="sub">{ format!("page cache ({} pages)", f.pages.len()) }</div>
-                            if f.pages.is_empty() { <p class="empty">{ "empty" }</p> }
-                            else { <Grid label={format!("page cache of {}", f.path)} cells={page_cells(f)} selected={p.selected} dispatch={d.clone()} /> }
+                            <div class="sub">{ format!("block map ({} blocks allocated)", f.allocated) }</div>
+                            if f.blocks.items == 0 { <p class="empty">{ "empty file" }</p> }
+                            else { { grid(GridOf::Blocks(f.path.clone()), &f.blocks) } }
+                            <div class="sub">{ format!("page cache ({} pages)", f.pages.items) }</div>
+                            if f.pages.items == 0 { <p class="empty">{ "empty" }</p> }
+                            else { { grid(GridOf::Pages(f.path.clone()), &f.pages) } }
                         </div>
                     }
                 }) }
+                { for more(s.more_files, "files") }
             </div>
             <div class="panel" role="group" aria-label="Block devices">
                 <h3>{ "Block devices and their page frames" }</h3>
                 if s.devices.is_empty() { <p class="empty">{ "No devices yet." }</p> }
-                { for s.devices.iter().map(|dv| html! {
-                    <div class="row-view">
-                        <button class="link" data-testid={format!("device-{}", dv.name)} onclick={select(Selection::Device(dv.name.clone()))} aria-pressed={pressed(Selection::Device(dv.name.clone()))}>
-                            <strong>{ format!("/dev/{}", dv.name) }</strong>{ format!(" {} · {} · ", dv.kind, size(dv.size)) }
-                            <span class={classes!("badge", if dv.direct_access { "yes" } else { "no" })}>{ if dv.direct_access { "direct_access" } else { "no direct_access" } }</span>
-                        </button>
-                        if dv.frames.is_empty() { <p class="empty">{ if dv.direct_access { "no page touched yet" } else { "not CPU-addressable: reached by bios only" } }</p> }
-                        else { <Grid label={format!("page frames of /dev/{}", dv.name)} cells={device_cells(dv)} selected={p.selected} dispatch={d.clone()} /> }
-                    </div>
+                { for s.devices.iter().map(|dv| {
+                    let sel = Selection::Device(dv.name.clone());
+                    html! {
+                        <div class="row-view">
+                            <button class="link" data-testid={format!("device-{}", dv.name)} onclick={select(sel.clone())} aria-pressed={pressed(&sel)}>
+                                <strong>{ format!("/dev/{}", dv.name) }</strong>{ format!(" {} · {} · ", dv.kind, size(dv.size)) }
+                                <span class={classes!("badge", if dv.direct_access { "yes" } else { "no" })}>{ if dv.direct_access { "direct_access" } else { "no direct_access" } }</span>
+                            </button>
+                            if dv.frames.items == 0 { <p class="empty">{ if dv.direct_access { "no page touched yet" } else { "not CPU-addressable: reached by bios only" } }</p> }
+                            else { { grid(GridOf::Device(dv.name.clone()), &dv.frames) } }
+                        </div>
+                    }
                 }) }
                 <div class="sub">{ "/proc/mounts" }</div>
                 if s.proc_mounts.is_empty() { <p class="empty">{ "Nothing mounted." }</p> }
                 else { <pre class="mounts" data-testid="proc-mounts">{ &s.proc_mounts }</pre> }
             </div>
             <div class="panel" role="group" aria-label="Physical memory">
-                <h3>{ format!("RAM page frames in use ({})", s.ram.len()) }</h3>
-                if s.ram.is_empty() { <p class="empty">{ "none" }</p> }
-                else { <Grid label="RAM page frames" cells={ram_cells(s)} selected={p.selected} dispatch={d.clone()} /> }
+                <h3>{ format!("RAM page frames in use ({})", s.ram.items) }</h3>
+                if s.ram.items == 0 { <p class="empty">{ "none" }</p> }
+                else { { grid(GridOf::Ram, &s.ram) } }
                 <p class="legend">
                     <span class="key dax">{ "device / brd" }</span><span class="key cache">{ "page cache" }</span>
-                    <span class="key dirty">{ "dirty" }</span><span class="key hole">{ "hole page" }</span>
-                    <span class="key anon">{ "anonymous" }</span><span class="key unwritten">{ "unwritten" }</span><span class="key past">{ "past EOF" }</span>
+                    <span class="key dirty">{ "D dirty" }</span><span class="key hole">{ "H hole page" }</span>
+                    <span class="key anon">{ "A anonymous" }</span><span class="key unwritten">{ "U unwritten" }</span><span class="key past">{ "E past EOF" }</span>
                 </p>
             </div>
         </div>

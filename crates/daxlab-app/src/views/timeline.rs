@@ -1,52 +1,68 @@
-//! Time travel: step back and forward, play at a speed, scrub, and one lane per thread showing
-//! the steps each thread ran.
+//! Time travel: step back and forward, play at a speed, scrub, jump to the previous or next
+//! command, copy, fault, lock wait or error. Two strips: the whole run in a fixed number of
+//! columns (each lane a density strip, what happened in each column, where commands start),
+//! and the steps around the current one, one column per step. Neither grows with the run.
 
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use crate::boundary::Session;
+use super::Shared;
+use crate::boundary::{Run, Seek};
 use crate::state::Action;
 
 #[derive(Properties, PartialEq)]
 pub struct TimelineProps {
-    pub session: std::rc::Rc<Session>,
+    pub run: Shared<Run>,
     pub step: u32,
     pub playing: bool,
     pub speed: u32,
+    pub seek: Seek,
     pub dispatch: Callback<Action>,
+}
+
+/// Steps each side of the current one in the detail strip.
+const RADIUS: u32 = 30;
+/// Height of a row of a strip, in pixels.
+const ROW: u32 = 11;
+/// The rows under the lanes: what happened.
+const MARK_ROWS: [(&str, Seek); 4] = [
+    ("copy", Seek::Copy),
+    ("fault", Seek::Fault),
+    ("lock wait", Seek::Wait),
+    ("error", Seek::Error),
+];
+
+/// A click on a strip: the fraction of its width.
+fn fraction(node: &NodeRef, e: &MouseEvent) -> Option<f64> {
+    let el = node.cast::<Element>()?;
+    let r = el.get_bounding_client_rect();
+    (r.width() > 0.0).then(|| ((f64::from(e.client_x()) - r.left()) / r.width()).clamp(0.0, 1.0))
+}
+
+/// How dark a column of a lane is: how many of its steps the lane ran (at least 0.3).
+fn opacity(n: u32, of: u32) -> String {
+    let x = 30 + 70 * u64::from(n) / u64::from(of.max(1));
+    if x >= 100 {
+        "1".into()
+    } else {
+        format!("0.{x:02}")
+    }
 }
 
 #[function_component(Timeline)]
 pub fn timeline(p: &TimelineProps) -> Html {
-    let total = p.session.total_steps;
+    let run = &p.run;
+    let total = run.total;
     let step = p.step;
     let d = &p.dispatch;
-    let by = |delta: i64| {
-        let d = d.clone();
-        Callback::from(move |_: MouseEvent| {
-            d.emit(Action::StepBy {
-                from: step,
-                delta,
-                total,
-            })
-        })
-    };
+    let send = |a: Action| super::send::<MouseEvent>(d, a);
     let oninput = {
         let d = d.clone();
         Callback::from(move |e: InputEvent| {
             let i: HtmlInputElement = e.target_unchecked_into();
             if let Ok(s) = i.value().parse() {
-                d.emit(Action::Jump { step: s, total });
+                d.emit(Action::Jump(s));
             }
-        })
-    };
-    let play = {
-        let (d, playing) = (d.clone(), p.playing);
-        Callback::from(move |_: MouseEvent| {
-            if !playing && step >= total {
-                d.emit(Action::Jump { step: 0, total });
-            }
-            d.emit(Action::SetPlaying(!playing))
         })
     };
     let speed = {
@@ -58,54 +74,134 @@ pub fn timeline(p: &TimelineProps) -> Html {
             }
         })
     };
-    // Lanes: which thread ran each step.
-    let width = 900u32;
-    let lanes = &p.session.lanes;
-    let lane_h = 16u32;
-    let x = |s: u32| 80 + (u64::from(s) * u64::from(width - 90) / u64::from(total.max(1))) as u32;
-    let ran: Vec<(usize, u32)> = p
-        .session
-        .ran
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (*l, i as u32 + 1))
-        .collect();
-    let jump_to = |s: u32| {
+    let seek_kind = {
         let d = d.clone();
-        Callback::from(move |_: MouseEvent| d.emit(Action::Jump { step: s, total }))
+        Callback::from(move |e: Event| {
+            let s: HtmlSelectElement = e.target_unchecked_into();
+            if let Some((k, _)) = Seek::ALL.iter().find(|(_, n)| *n == s.value()) {
+                d.emit(Action::SetSeek(*k));
+            }
+        })
+    };
+    let name = p.seek.name();
+    let prev = run.seek(p.seek, step, false);
+    let next = run.seek(p.seek, step, true);
+    let jump = |to: Option<u32>| to.map(|s| send(Action::Jump(s)));
+
+    // The whole run.
+    let o = &run.overview;
+    let bins = o.marks.len().max(1);
+    let lanes = run.lanes.len();
+    let rows = lanes + MARK_ROWS.len();
+    let h = rows as u32 * ROW;
+    let bin_now = ((step.max(1) - 1) / o.per_bin.max(1)) as usize;
+    let whole = use_node_ref();
+    let click_whole = {
+        let (d, node) = (d.clone(), whole.clone());
+        Callback::from(move |e: MouseEvent| {
+            if let Some(f) = fraction(&node, &e) {
+                d.emit(Action::Jump((f * f64::from(total)).round() as u32));
+            }
+        })
+    };
+    // The steps around the current one.
+    let det = run.detail(step, RADIUS);
+    let cols = det.steps.len().max(1);
+    let near = use_node_ref();
+    let click_near = {
+        let (d, node, first, n) = (d.clone(), near.clone(), det.first, cols as f64);
+        Callback::from(move |e: MouseEvent| {
+            if let Some(f) = fraction(&node, &e) {
+                d.emit(Action::Jump(
+                    first + ((f * n).floor() as u32).min(n as u32 - 1),
+                ));
+            }
+        })
+    };
+    let names = html! {
+        <div class="names" aria-hidden="true">
+            { for run.lanes.iter().map(|l| html! { <span>{ l.clone() }</span> }) }
+            { for MARK_ROWS.iter().map(|(n, _)| html! { <span class="mark-name">{ *n }</span> }) }
+        </div>
     };
     html! {
-        <section class="panel timeline" aria-label="Timeline">
+        <section class="panel timeline" id="timeline" aria-label="Timeline" tabindex="-1">
             <div class="controls">
-                <button onclick={by(-i64::from(total))} aria-label="First step" title="First step (Home)">{ "|◀" }</button>
-                <button onclick={by(-1)} aria-label="Step back" title="Step back (←)" data-testid="back">{ "◀" }</button>
-                <button onclick={play} aria-label={if p.playing { "Pause" } else { "Play" }} title="Play / pause (Space)" data-testid="play">{ if p.playing { "Pause" } else { "Play" } }</button>
-                <button onclick={by(1)} aria-label="Step forward" title="Step forward (→)" data-testid="forward">{ "▶" }</button>
-                <button onclick={by(i64::from(total))} aria-label="Last step" title="Last step (End)">{ "▶|" }</button>
-                <label for="speed">{ "speed" }</label>
-                <select id="speed" onchange={speed}>
-                    { for [1u32, 2, 4, 8, 16, 30].iter().map(|v| html!{ <option value={v.to_string()} selected={*v == p.speed}>{ format!("{v} steps/s") }</option> }) }
-                </select>
-                <label for="step">{ "step" }</label>
-                <input id="step" type="range" min="0" max={total.to_string()} value={step.to_string()} {oninput} />
-                <output for="step" data-testid="step">{ format!("{step} / {total}") }</output>
+                <button onclick={send(Action::Jump(0))} aria-label="First step" title="First step (Home)">{ "|◀" }</button>
+                <button onclick={send(Action::StepBy(-1))} aria-label="Step back" title="Step back (←)" data-testid="back">{ "◀" }</button>
+                <button onclick={send(Action::SetPlaying(!p.playing))} aria-label={if p.playing { "Pause" } else { "Play" }} title="Play / pause (Space)" data-testid="play">{ if p.playing { "❚❚" } else { "▶▶" } }</button>
+                <button onclick={send(Action::StepBy(1))} aria-label="Step forward" title="Step forward (→)" data-testid="forward">{ "▶" }</button>
+                <button onclick={send(Action::Jump(total))} aria-label="Last step" title="Last step (End)">{ "▶|" }</button>
+                <output role="status" aria-label="Current step" data-testid="step">{ format!("{step} / {total}") }</output>
             </div>
-            <svg class="lanes" width={width.to_string()} height={(lanes.len() as u32 * lane_h + 4).to_string()} role="img" aria-label="Which thread ran each step">
-                { for lanes.iter().enumerate().map(|(i, name)| {
-                    let y = i as u32 * lane_h + 2;
-                    html! {
-                        <g>
-                            <text x="0" y={(y + 11).to_string()} class="lane-name">{ name.clone() }</text>
-                            { for ran.iter().filter(|(l, _)| *l == i).map(|(_, s)| html! {
-                                <rect class={classes!("tick", (*s == step).then_some("now"))} x={x(*s).to_string()} y={y.to_string()} width="3" height={(lane_h - 4).to_string()} onclick={jump_to(*s)}>
-                                    <title>{ format!("step {s}: {name}") }</title>
-                                </rect>
-                            }) }
-                        </g>
-                    }
-                }) }
-                <line class="cursor" x1={x(step).to_string()} x2={x(step).to_string()} y1="0" y2={(lanes.len() as u32 * lane_h + 4).to_string()} />
-            </svg>
+            <div class="tools">
+                <span class="seek">
+                    <label for="seek">{ "find" }</label>
+                    <select id="seek" onchange={seek_kind}>
+                        { for Seek::ALL.iter().map(|(k, n)| html! { <option value={*n} selected={*k == p.seek}>{ *n }</option> }) }
+                    </select>
+                    <button onclick={jump(prev)} disabled={prev.is_none()} aria-label={format!("Previous {name}")} title="[">{ "◀" }</button>
+                    <button onclick={jump(next)} disabled={next.is_none()} aria-label={format!("Next {name}")} title="]">{ "▶" }</button>
+                </span>
+                <span class="speed">
+                    <label for="speed">{ "speed" }</label>
+                    <select id="speed" onchange={speed}>
+                        { for [1u32, 2, 4, 8, 16, 30].iter().map(|v| html!{ <option value={v.to_string()} selected={*v == p.speed}>{ format!("{v}/s") }</option> }) }
+                    </select>
+                </span>
+            </div>
+            <input id="step" class="scrub" type="range" aria-label="Step" min="0" max={total.to_string()} value={step.to_string()} {oninput} />
+            <div class="strip" title="The whole run: click to jump">
+                { names.clone() }
+                <svg ref={whole} class="whole" viewBox={format!("0 0 {bins} {h}")} preserveAspectRatio="none" height={h.to_string()} role="img"
+                     aria-label={format!("The whole run: {total} steps, {} per column; commands start at the thin lines", o.per_bin)} onclick={click_whole}>
+                    { for o.lanes.iter().enumerate().map(|(i, l)| html! {
+                        <g class="lane">{ for l.iter().enumerate().filter(|(_, n)| **n > 0).map(|(b, n)| html! {
+                            <rect x={b.to_string()} y={(i as u32 * ROW + 1).to_string()} width="1.05" height={(ROW - 2).to_string()}
+                                  fill-opacity={opacity(*n, o.per_bin)} />
+                        }) }</g>
+                    }) }
+                    { for MARK_ROWS.iter().enumerate().map(|(j, (_, k))| {
+                        let y = (lanes + j) as u32 * ROW + 1;
+                        html! { <g class={classes!("marks", k.name().replace(' ', "-"))}>{
+                            for o.marks.iter().enumerate().filter(|(_, m)| **m & k.mark() != 0).map(|(b, _)| html! {
+                                <rect x={b.to_string()} y={y.to_string()} width="1.05" height={(ROW - 2).to_string()} />
+                            })
+                        }</g> }
+                    }) }
+                    { for o.commands.iter().map(|b| html! { <line class="cmd" x1={b.to_string()} x2={b.to_string()} y1="0" y2={h.to_string()} /> }) }
+                    <rect class="now" x={bin_now.to_string()} y="0" width="1" height={h.to_string()} />
+                </svg>
+            </div>
+            <div class="strip" title="The steps around this one: click to jump">
+                { names }
+                <div class="near-wrap">
+                    <svg ref={near} class="near" viewBox={format!("0 0 {cols} {h}")} preserveAspectRatio="none" height={h.to_string()} role="img"
+                         aria-label={format!("Steps {} to {}, one column each", det.first, det.first + cols as u32 - 1)} onclick={click_near}>
+                        { for det.steps.iter().enumerate().map(|(i, (lane, marks))| {
+                            let s = det.first + i as u32;
+                            html! { <g class={classes!((s == step).then_some("cur"))}>
+                                <rect class="ran" x={i.to_string()} y={(*lane as u32 * ROW + 1).to_string()} width="0.9" height={(ROW - 2).to_string()} />
+                                { for MARK_ROWS.iter().enumerate().filter(|(_, (_, k))| marks & k.mark() != 0).map(|(j, (_, k))| html! {
+                                    <rect class={classes!("mk", k.name().replace(' ', "-"))} x={i.to_string()} y={((lanes + j) as u32 * ROW + 1).to_string()} width="0.9" height={(ROW - 2).to_string()} />
+                                }) }
+                            </g> }
+                        }) }
+                        { for det.starts.iter().map(|(s, _)| {
+                            let x = s - det.first;
+                            html! { <line class="cmd" x1={x.to_string()} x2={x.to_string()} y1="0" y2={h.to_string()} /> }
+                        }) }
+                        if step >= det.first && step > 0 {
+                            <rect class="now" x={(step - det.first).to_string()} y="0" width="0.9" height={h.to_string()} />
+                        }
+                    </svg>
+                    <div class="starts" aria-hidden="true">
+                        { for det.starts.iter().map(|(s, line)| html! {
+                            <span style={format!("left: {}%", (s - det.first) * 100 / cols as u32)}>{ format!("L{line}") }</span>
+                        }) }
+                    </div>
+                </div>
+            </div>
         </section>
     }
 }
