@@ -109,18 +109,24 @@ async fn run_in_slices(
 /// scenario cancels an older run; a console line that extends the scenario goes on from the
 /// end of the last run.
 #[hook]
-pub fn use_runs(scenario: &str, compare: bool) -> Runs {
+pub fn use_runs(
+    scenario: &str,
+    compare: bool,
+    lesson: Option<usize>,
+    dispatch: &Callback<Action>,
+) -> Runs {
     let done = use_state(Done::default);
     let progress = use_state(|| 0u32);
     let generation = use_mut_ref(|| 0u64);
     let last = use_mut_ref(Done::default);
     *last.borrow_mut() = (*done).clone();
     {
-        let (done, progress, generation, last) = (
+        let (done, progress, generation, last, dispatch) = (
             done.clone(),
             progress.clone(),
             generation.clone(),
             last.clone(),
+            dispatch.clone(),
         );
         use_effect_with((scenario.to_string(), compare), move |(text, compare)| {
             *generation.borrow_mut() += 1;
@@ -185,6 +191,11 @@ pub fn use_runs(scenario: &str, compare: bool) -> Runs {
                     }
                 }
                 if current() {
+                    // The reducer learns the run's length in the same turn as the run
+                    // appears, so no frame shows one with the other's length.
+                    if let Some(r) = next.main.as_ref().filter(|r| r.text == text) {
+                        dispatch.emit(finished(r, lesson));
+                    }
                     done.set(next);
                 }
             });
@@ -200,8 +211,16 @@ pub fn use_runs(scenario: &str, compare: bool) -> Runs {
     }
 }
 
-/// When the run on screen is the scenario's and the reducer does not know its length yet (or
-/// a lesson waits for its step), tell it.
+fn finished(r: &Run, lesson: Option<usize>) -> Action {
+    Action::RunFinished {
+        total: r.total,
+        lesson: lesson.and_then(|i| LESSONS[i].focus.step(r)),
+        latest: r.latest(),
+    }
+}
+
+/// When the run on screen is the scenario's and the reducer does not know its length yet, or a
+/// lesson waits for its step (a lesson opened again on the run already made), tell it.
 #[hook]
 pub fn use_run_finished(runs: &Runs, state: &State, dispatch: &Callback<Action>) {
     let run = runs.main.clone().filter(|r| r.text == state.scenario);
@@ -215,11 +234,7 @@ pub fn use_run_finished(runs: &Runs, state: &State, dispatch: &Callback<Action>)
     use_effect_with(key, move |_| {
         if let Some(r) = run {
             if r.total != total || pending {
-                dispatch.emit(Action::RunFinished {
-                    total: r.total,
-                    lesson: lesson.and_then(|i| LESSONS[i].focus.step(&r)),
-                    latest: r.latest(),
-                });
+                dispatch.emit(finished(&r, lesson));
             }
         }
     });

@@ -70,9 +70,11 @@ pub fn app() -> Html {
     let dispatch: Callback<Action> = (*dispatch).clone();
 
     hooks::use_start(&dispatch);
-    let runs: Runs = hooks::use_runs(&state.scenario, state.compare);
+    let runs: Runs = hooks::use_runs(&state.scenario, state.compare, state.lesson, &dispatch);
     hooks::use_run_finished(&runs, &state, &dispatch);
-    let step = state.current();
+    // The step shown, within the run shown.
+    let shown = runs.main.as_ref().map_or(0, |r| r.total);
+    let step = state.step.unwrap_or(shown).min(shown);
     let opts = ViewOptions {
         scope: Default::default(),
         selected: match &state.selection {
