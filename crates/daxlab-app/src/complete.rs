@@ -1,8 +1,125 @@
-//! Completion in the console: the parser says what it wants where the line ends (a command, a
-//! device kind, a device of the scenario, a descriptor, a mapping...), and the word being typed
-//! is completed from those choices. Pure; tested natively.
+//! The console's line: history, and completion, where the parser says what it wants where the
+//! line ends (a command, a device kind, a device of the scenario, a descriptor, a mapping...)
+//! and the word being typed is completed from those choices. Pure; tested natively.
 
-use daxlab_core::lang::parse::{want_at_end, ScenarioNames, Want};
+use daxlab_core::lang::parse::{self, want_at_end, ScenarioNames, Want};
+
+use crate::state::Action;
+
+/// Check a console line against the scenario it extends; errors name the column of the line.
+pub fn check_line(scenario: &str, line: &str) -> Result<(), String> {
+    let base_lines = scenario.lines().count() as u32;
+    let text = format!("{}\n{line}\n", scenario.trim_end_matches('\n'));
+    match parse::parse(&text) {
+        Ok(_) => Ok(()),
+        Err(e) if e.line > base_lines => Err(format!("col {}: {}", e.col, e.message)),
+        Err(e) => Err(format!("the scenario above has an error: {e}")),
+    }
+}
+
+/// The line being typed, and what the keys leave around it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Prompt {
+    /// The text.
+    pub text: String,
+    /// Where in the history ↑ and ↓ are.
+    pub pos: Option<usize>,
+    /// The choices Tab listed.
+    pub choices: Vec<String>,
+    /// What Tab said.
+    pub note: String,
+}
+
+impl Prompt {
+    /// The same prompt with other text, its choices gone.
+    pub fn with(&self, text: String) -> Prompt {
+        Prompt {
+            text,
+            choices: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    /// A choice replaces the word being typed.
+    pub fn pick(&self, choice: &str) -> Prompt {
+        let head = match self.text.rfind(char::is_whitespace) {
+            Some(i) => &self.text[..=i],
+            None => "",
+        };
+        self.with(format!("{head}{choice} "))
+    }
+
+    /// What a key does: the new prompt and what to tell the app, or `None` when the key is
+    /// not the console's (it keeps its usual meaning: an empty line lets Tab move on).
+    pub fn key(
+        &self,
+        key: &str,
+        scenario: &str,
+        names: Option<&ScenarioNames>,
+        history: &[String],
+    ) -> Option<(Prompt, Option<Action>)> {
+        match key {
+            "Enter" => {
+                let l = self.text.trim().to_string();
+                if l.is_empty() {
+                    return None;
+                }
+                Some(match check_line(scenario, &l) {
+                    Ok(()) => (Prompt::default(), Some(Action::ConsoleAccepted(l))),
+                    Err(m) => (self.clone(), Some(Action::ConsoleError(Some(m)))),
+                })
+            }
+            "ArrowUp" if !history.is_empty() => {
+                let i = self.pos.map_or(history.len() - 1, |i| i.saturating_sub(1));
+                Some((
+                    Prompt {
+                        pos: Some(i),
+                        ..self.with(history[i].clone())
+                    },
+                    None,
+                ))
+            }
+            "ArrowDown" if self.pos.is_some() => {
+                let i = self.pos.unwrap_or(0) + 1;
+                Some(if i >= history.len() {
+                    (Prompt::default(), None)
+                } else {
+                    (
+                        Prompt {
+                            pos: Some(i),
+                            ..self.with(history[i].clone())
+                        },
+                        None,
+                    )
+                })
+            }
+            "Tab" if !self.text.trim().is_empty() => {
+                let parsed;
+                let n = match names {
+                    Some(n) => n,
+                    None => {
+                        parsed = parse::parse(scenario)
+                            .map(|s| ScenarioNames::of(&s))
+                            .unwrap_or_default();
+                        &parsed
+                    }
+                };
+                let c = complete(&self.text, n);
+                Some((
+                    Prompt {
+                        text: c.line,
+                        pos: self.pos,
+                        choices: c.choices,
+                        note: c.note,
+                    },
+                    None,
+                ))
+            }
+            "Escape" => Some((self.with(self.text.clone()), None)),
+            _ => None,
+        }
+    }
+}
 
 /// What Tab does to a console line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +224,70 @@ pub fn complete(line: &str, names: &ScenarioNames) -> Completion {
 mod tests {
     use super::*;
     use daxlab_core::lang::parse::parse;
+
+    #[test]
+    fn console_errors_name_the_column_of_the_line() {
+        assert_eq!(
+            check_line("device x brd size=1M\n", "mmpa m"),
+            Err("col 1: unknown command \"mmpa\"; did you mean \"mmap\"?".into())
+        );
+        assert_eq!(check_line("device x brd size=1M", "drop_caches"), Ok(()));
+    }
+
+    #[test]
+    fn the_prompt_keeps_history_completes_and_picks() {
+        let scenario = "device pmem0 brd size=64M\n";
+        let history = vec!["sync".to_string(), "drop_caches".to_string()];
+        let p = Prompt::default();
+        assert_eq!(
+            p.key("Enter", scenario, None, &history),
+            None,
+            "nothing to run"
+        );
+        assert_eq!(
+            p.key("Tab", scenario, None, &history),
+            None,
+            "an empty line lets Tab move on"
+        );
+        let (up, _) = p.key("ArrowUp", scenario, None, &history).expect("history");
+        assert_eq!(up.text, "drop_caches");
+        let (up, _) = up
+            .key("ArrowUp", scenario, None, &history)
+            .expect("history");
+        assert_eq!(up.text, "sync");
+        let (down, _) = up
+            .key("ArrowDown", scenario, None, &history)
+            .expect("history");
+        assert_eq!(down.text, "drop_caches");
+        let (out, _) = down
+            .key("ArrowDown", scenario, None, &history)
+            .expect("history");
+        assert_eq!(out, Prompt::default());
+        let (t, _) = p
+            .with("direct_access p".into())
+            .key("Tab", scenario, None, &history)
+            .expect("completes");
+        assert_eq!(t.text, "direct_access pmem0 ");
+        let (k, _) = p
+            .with("device x d".into())
+            .key("Tab", scenario, None, &history)
+            .expect("lists");
+        assert_eq!(k.choices, vec!["dcssblk", "disk"]);
+        assert_eq!(k.pick("disk").text, "device x disk ");
+        assert!(k.pick("disk").choices.is_empty());
+        let (bad, a) = p
+            .with("mmpa".into())
+            .key("Enter", scenario, None, &history)
+            .expect("refused");
+        assert_eq!(bad.text, "mmpa");
+        assert!(matches!(a, Some(Action::ConsoleError(Some(_)))));
+        let (ok, a) = p
+            .with("sync ".into())
+            .key("Enter", scenario, None, &history)
+            .expect("runs");
+        assert_eq!(ok, Prompt::default());
+        assert_eq!(a, Some(Action::ConsoleAccepted("sync".into())));
+    }
 
     fn names() -> ScenarioNames {
         ScenarioNames::of(

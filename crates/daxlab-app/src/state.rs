@@ -1,7 +1,6 @@
 //! The application state and its reducer. No DOM here: the logic is tested natively. What the
 //! machine looks like is not state: it is derived from the scenario and the step.
 
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use yew::Reducible;
@@ -11,7 +10,7 @@ use crate::lessons::LESSONS;
 use crate::share::Link;
 
 /// What is selected: the views highlight it and the inspector shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Selection {
     /// A page frame, wherever it appears (device page, page-cache page, PTE, copy).
     Pfn(u64),
@@ -82,6 +81,8 @@ pub struct State {
     pub speed: u32,
     /// What the timeline's previous/next buttons look for.
     pub seek: Seek,
+    /// The console's line being typed.
+    pub prompt: crate::complete::Prompt,
     /// Console lines entered, oldest first.
     pub history: Vec<String>,
     /// The console's last error.
@@ -91,7 +92,7 @@ pub struct State {
     /// Where to go once the run being made is done.
     pub arrive: Arrive,
     /// Ids of completed lessons.
-    pub done: BTreeSet<String>,
+    pub done: Vec<String>,
     /// Theme.
     pub theme: Theme,
     /// Large fonts for a lecture hall.
@@ -119,11 +120,12 @@ impl Default for State {
             playing: false,
             speed: 4,
             seek: Seek::Copy,
+            prompt: Default::default(),
             history: Vec::new(),
             console_error: None,
             lesson: None,
             arrive: Arrive::Latest,
-            done: BTreeSet::new(),
+            done: Vec::new(),
             theme: Theme::Auto,
             presentation: false,
             help: false,
@@ -168,6 +170,8 @@ pub enum Action {
     OpenPage(Option<u64>),
     /// Switch between single and side by side.
     ToggleCompare,
+    /// The console's line changed.
+    Prompt(crate::complete::Prompt),
     /// A console line was accepted: append it to the scenario and run on.
     ConsoleAccepted(String),
     /// A console line was refused (or the refusal cleared).
@@ -177,7 +181,7 @@ pub enum Action {
     /// A lesson's goal was reached.
     LessonDone(String),
     /// Progress restored from storage.
-    RestoreProgress(BTreeSet<String>),
+    RestoreProgress(Vec<String>),
     /// Next theme (auto → light → dark).
     CycleTheme,
     /// Presentation mode on or off.
@@ -281,6 +285,7 @@ impl State {
                     s.history.push(line);
                 }
             }
+            Action::Prompt(p) => s.prompt = p,
             Action::ConsoleError(e) => s.console_error = e,
             Action::OpenLesson(i) => {
                 s.lesson = i.filter(|i| *i < LESSONS.len());
@@ -293,7 +298,9 @@ impl State {
                 }
             }
             Action::LessonDone(id) => {
-                s.done.insert(id);
+                if !s.done.contains(&id) {
+                    s.done.push(id);
+                }
             }
             Action::RestoreProgress(done) => s.done = done,
             Action::CycleTheme => {
@@ -468,7 +475,7 @@ mod tests {
         let s = s
             .apply(Action::LessonDone("usage".into()))
             .apply(Action::OpenLesson(None));
-        assert!(s.done.contains("usage"));
+        assert_eq!(s.done, vec!["usage".to_string()]);
         assert_eq!(s.apply(Action::OpenLesson(Some(99))).lesson, None);
     }
 

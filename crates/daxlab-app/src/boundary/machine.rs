@@ -1,8 +1,6 @@
 //! The machine at one step, as the views draw it: plain data with named fields, bounded in size
 //! whatever the machine holds (grids are [`Cells`], lists are capped and say how many more).
 
-use std::collections::BTreeMap;
-
 use daxlab_core::engine::trace::Counters;
 use daxlab_core::lang::report::Names;
 use daxlab_core::state::mem::{FrameUse, Pfn, PAGE_SIZE};
@@ -115,8 +113,8 @@ pub struct Snapshot {
     pub locks: Vec<LockView>,
     /// Counters up to this step (over the mounts in scope when side by side).
     pub counters: Counters,
-    /// Counters per mount path.
-    pub by_mount: BTreeMap<String, Counters>,
+    /// Counters per mount path, in mount order.
+    pub by_mount: Vec<(String, Counters)>,
     /// What each listed frame of interest is (the selected one).
     pub frame: Option<(u64, FrameInfo)>,
 }
@@ -356,7 +354,7 @@ pub fn snapshot(
         .collect();
 
     let (total, by) = counters;
-    let by_mount: BTreeMap<String, Counters> = names
+    let by_mount: Vec<(String, Counters)> = names
         .mounts
         .iter()
         .enumerate()
@@ -366,12 +364,14 @@ pub fn snapshot(
         None => total,
         Some(paths) => {
             let mut c = Counters::default();
-            for (p, x) in &by_mount {
-                if paths.contains(p) {
-                    for (name, v) in x.named() {
-                        add(&mut c, name, v);
-                    }
-                }
+            for (_, x) in by_mount.iter().filter(|(p, _)| paths.contains(p)) {
+                c.copies += x.copies;
+                c.bytes_copied += x.bytes_copied;
+                c.copies_avoided += x.copies_avoided;
+                c.pagecache_pages += x.pagecache_pages;
+                c.faults_minor += x.faults_minor;
+                c.faults_major += x.faults_major;
+                c.sim_ns += x.sim_ns;
             }
             c
         }
@@ -389,19 +389,6 @@ pub fn snapshot(
         by_mount,
         frame: selected.map(|p| (p, frame_info(m, names, p))),
     }
-}
-
-fn add(c: &mut Counters, name: &str, v: u64) {
-    let f = match name {
-        "copies" => &mut c.copies,
-        "bytes_copied" => &mut c.bytes_copied,
-        "copies_avoided" => &mut c.copies_avoided,
-        "pagecache_pages" => &mut c.pagecache_pages,
-        "faults_minor" => &mut c.faults_minor,
-        "faults_major" => &mut c.faults_major,
-        _ => &mut c.sim_ns,
-    };
-    *f += v;
 }
 
 /// Everything that refers to frame `pfn`.

@@ -258,7 +258,7 @@ pub struct MountInfo {
 }
 
 /// What to look for on the timeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Seek {
     /// The start of a command.
     Command,

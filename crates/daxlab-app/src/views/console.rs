@@ -6,184 +6,97 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::hooks::focus_id;
+use super::hooks::{focus_id, key, nothing, use_effect_keyed};
 use super::Shared;
 use crate::boundary::Run;
-use crate::complete::complete;
+use crate::complete::Prompt;
 use crate::state::Action;
-use daxlab_core::lang::parse::{self, ScenarioNames, BLOCK_WORDS, COMMANDS};
+use daxlab_core::lang::parse::{BLOCK_WORDS, COMMANDS};
 use daxlab_core::state::block_dev::DeviceKind;
 
-/// Check a console line against the scenario it extends; errors name the column of the line.
-pub fn check_line(scenario: &str, line: &str) -> Result<(), String> {
-    let base_lines = scenario.lines().count() as u32;
-    let text = format!("{}\n{line}\n", scenario.trim_end_matches('\n'));
-    match parse::parse(&text) {
-        Ok(_) => Ok(()),
-        Err(e) if e.line > base_lines => Err(format!("col {}: {}", e.col, e.message)),
-        Err(e) => Err(format!("the scenario above has an error: {e}")),
-    }
-}
-
-#[derive(Properties, PartialEq)]
-pub struct ConsoleProps {
-    pub scenario: String,
-    pub history: Vec<String>,
-    pub error: Option<String>,
+/// What the console and the editor show and do.
+pub struct ConsoleArgs<'a> {
+    /// The scenario the console extends.
+    pub scenario: &'a str,
+    /// The line being typed.
+    pub prompt: &'a Prompt,
+    /// Lines entered.
+    pub history: &'a [String],
+    /// The last line's refusal.
+    pub error: Option<&'a str>,
     /// The run of the scenario, for the names it defines (completion).
     pub names: Option<Shared<Run>>,
     /// The scenario text in the editor.
-    pub draft: String,
+    pub draft: &'a str,
     /// The line of the command at the step shown.
     pub running: Option<u32>,
     /// The line of the scenario's error.
     pub scenario_error: Option<u32>,
     /// Where the step is, in words.
     pub where_: Option<String>,
-    pub dispatch: Callback<Action>,
+    /// Where actions go.
+    pub dispatch: &'a Callback<Action>,
 }
 
-#[function_component(Console)]
-pub fn console(p: &ConsoleProps) -> Html {
-    let line = use_state(String::new);
-    let pos = use_state(|| None::<usize>); // position in history while browsing
-    let choices = use_state(Vec::<String>::new);
-    let note = use_state(String::new);
-    let input = use_node_ref();
-    let set = {
-        let (line, input, choices) = (line.clone(), input.clone(), choices.clone());
-        move |v: String, keep_choices: bool| {
-            if let Some(i) = input.cast::<HtmlInputElement>() {
-                i.set_value(&v);
-                let _ = i.focus();
-            }
-            line.set(v);
-            if !keep_choices {
-                choices.set(Vec::new());
-            }
+/// Show a new prompt: the input's value follows, and the focus stays on it.
+fn show(d: &Callback<Action>, next: Prompt) {
+    if let Some(i) = gloo::utils::document()
+        .get_element_by_id("console-line")
+        .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
+    {
+        if i.value() != next.text {
+            i.set_value(&next.text);
         }
-    };
+        let _ = i.focus();
+    }
+    d.emit(Action::Prompt(next));
+}
+
+/// The console and the scenario editor.
+pub fn console(p: ConsoleArgs<'_>) -> Html {
+    let prompt = p.prompt;
     let onkeydown = {
-        let (line, pos, d, history, scenario, names, set, choices, note) = (
-            line.clone(),
-            pos.clone(),
+        let (prompt, d, history, scenario, names) = (
+            prompt.clone(),
             p.dispatch.clone(),
-            p.history.clone(),
-            p.scenario.clone(),
+            p.history.to_vec(),
+            p.scenario.to_string(),
             p.names.clone(),
-            set.clone(),
-            choices.clone(),
-            note.clone(),
         );
-        Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
-            "Enter" => {
-                let l = (*line).trim().to_string();
-                if l.is_empty() {
-                    return;
-                }
-                match check_line(&scenario, &l) {
-                    Ok(()) => {
-                        d.emit(Action::ConsoleAccepted(l));
-                        set(String::new(), false);
-                        note.set(String::new());
-                        pos.set(None);
-                    }
-                    Err(m) => d.emit(Action::ConsoleError(Some(m))),
-                }
-            }
-            "ArrowUp" if !history.is_empty() => {
+        Callback::from(move |e: KeyboardEvent| {
+            let key = e.key();
+            let key = if key == "Tab" && e.shift_key() {
+                ""
+            } else {
+                key.as_str()
+            };
+            let names = names.as_ref().map(|r| &r.names);
+            if let Some((next, action)) = prompt.key(key, &scenario, names, &history) {
                 e.prevent_default();
-                let i = pos.map_or(history.len() - 1, |i| i.saturating_sub(1));
-                pos.set(Some(i));
-                set(history[i].clone(), false);
-            }
-            "ArrowDown" if pos.is_some() => {
-                e.prevent_default();
-                let i = pos.unwrap_or(0) + 1;
-                if i >= history.len() {
-                    pos.set(None);
-                    set(String::new(), false);
-                } else {
-                    pos.set(Some(i));
-                    set(history[i].clone(), false);
+                show(&d, next);
+                if let Some(a) = action {
+                    d.emit(a);
+                }
+                if key == "Escape" {
+                    focus_id("timeline");
                 }
             }
-            // An empty line lets Tab move on; on a line, Tab completes and never leaves.
-            "Tab" if !e.shift_key() && !line.trim().is_empty() => {
-                e.prevent_default();
-                let parsed;
-                let n: &ScenarioNames = match &names {
-                    Some(r) => &r.names,
-                    None => {
-                        parsed = parse::parse(&scenario)
-                            .map(|s| ScenarioNames::of(&s))
-                            .unwrap_or_default();
-                        &parsed
-                    }
-                };
-                let c = complete(&line, n);
-                set(c.line, true);
-                choices.set(c.choices);
-                note.set(c.note);
-            }
-            "Escape" => {
-                e.prevent_default();
-                choices.set(Vec::new());
-                focus_id("timeline");
-            }
-            _ => {}
         })
     };
     let oninput = {
-        let (line, choices) = (line.clone(), choices.clone());
+        let (prompt, d) = (prompt.clone(), p.dispatch.clone());
         Callback::from(move |e: InputEvent| {
             let i: HtmlInputElement = e.target_unchecked_into();
-            line.set(i.value());
-            if !choices.is_empty() {
-                choices.set(Vec::new());
-            }
+            d.emit(Action::Prompt(prompt.with(i.value())));
         })
     };
-    // A choice replaces the word being typed.
     let pick = |c: &String| {
-        let (line, set, c) = (line.clone(), set.clone(), c.clone());
-        Callback::from(move |_: MouseEvent| {
-            let head = match line.rfind(char::is_whitespace) {
-                Some(i) => &line[..=i],
-                None => "",
-            };
-            set(format!("{head}{c} "), false);
-        })
+        let (next, d) = (prompt.pick(c), p.dispatch.clone());
+        Callback::from(move |_: MouseEvent| show(&d, next.clone()))
     };
-    let back = use_node_ref();
-    // Keep the current command's line in sight in the editor.
-    {
-        let back = back.clone();
-        use_effect_with(p.running.or(p.scenario_error), move |line| {
-            let (Some(line), Some(b)) = (*line, back.cast::<HtmlElement>()) else {
-                return;
-            };
-            let Some(t) = gloo::utils::document()
-                .get_element_by_id("scenario")
-                .and_then(|t| t.dyn_into::<HtmlTextAreaElement>().ok())
-            else {
-                return;
-            };
-            let lh = b
-                .first_element_child()
-                .and_then(|c| c.dyn_into::<HtmlElement>().ok())
-                .map_or(18, |c| c.offset_height().max(1));
-            let top = (line as i32 - 1) * lh;
-            let (st, h) = (t.scroll_top(), t.client_height());
-            if top < st || top + lh > st + h {
-                t.set_scroll_top((top - h / 3).max(0));
-                b.set_scroll_top(t.scroll_top());
-            }
-        });
-    }
     let try_it = |ex: &'static str| {
-        let set = set.clone();
-        Callback::from(move |_: MouseEvent| set(ex.to_string(), false))
+        let (next, d) = (prompt.with(ex.to_string()), p.dispatch.clone());
+        Callback::from(move |_: MouseEvent| show(&d, next.clone()))
     };
     html! {
         <>
@@ -191,18 +104,18 @@ pub fn console(p: &ConsoleProps) -> Html {
             <h2>{ "Console" }</h2>
             <div class="prompt">
                 <span aria-hidden="true">{ "#" }</span>
-                <input id="console-line" ref={input} type="text" aria-label="Command" autocomplete="off" spellcheck="false"
+                <input id="console-line" type="text" aria-label="Command" autocomplete="off" spellcheck="false"
                        placeholder="a command, e.g. read f 0 20"
-                       value={(*line).clone()} {oninput} {onkeydown} aria-describedby="console-note console-error" />
+                       value={prompt.text.clone()} {oninput} {onkeydown} aria-describedby="console-note console-error" />
             </div>
             <p class="hint">{ "Enter runs it · Tab completes · ↑ history · Esc leaves · / comes back" }</p>
-            if !choices.is_empty() {
+            if !prompt.choices.is_empty() {
                 <ul class="choices" aria-label="Completions">
-                    { for choices.iter().map(|c| html! { <li><button class="chip" onclick={pick(c)}>{ c.clone() }</button></li> }) }
+                    { for prompt.choices.iter().map(|c| html! { <li><button class="chip" onclick={pick(c)}>{ c.clone() }</button></li> }) }
                 </ul>
             }
-            <p id="console-note" class="note" aria-live="polite">{ (*note).clone() }</p>
-            <p id="console-error" class="error" aria-live="assertive">{ p.error.clone().unwrap_or_default() }</p>
+            <p id="console-note" class="note" aria-live="polite">{ prompt.note.clone() }</p>
+            <p id="console-error" class="error" aria-live="assertive">{ p.error.unwrap_or_default().to_string() }</p>
             <details class="reference">
                 <summary>{ "Command reference" }</summary>
                 <dl>
@@ -219,14 +132,51 @@ pub fn console(p: &ConsoleProps) -> Html {
                 <p class="hint">{ "Sizes take K, M, G and 0x; data is a \"quoted string\", fill=0xNN len=SIZE or pattern=seq len=SIZE." }</p>
             </details>
         </section>
-        { editor(p, &back) }
+        { editor(&p) }
         </>
     }
 }
 
+/// The copy of the editor's lines behind its text.
+fn backdrop() -> Option<HtmlElement> {
+    gloo::utils::document()
+        .get_element_by_id("scenario-lines")
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+}
+
+/// Keep a line (the current command's, or an error's) in sight in the editor.
+#[hook]
+pub fn use_editor_follows(line: Option<u32>) {
+    use_effect_keyed(
+        key(&line),
+        Box::new(move || {
+            let (Some(line), Some(b)) = (line, backdrop()) else {
+                return nothing();
+            };
+            let Some(t) = gloo::utils::document()
+                .get_element_by_id("scenario")
+                .and_then(|t| t.dyn_into::<HtmlTextAreaElement>().ok())
+            else {
+                return nothing();
+            };
+            let lh = b
+                .first_element_child()
+                .and_then(|c| c.dyn_into::<HtmlElement>().ok())
+                .map_or(18, |c| c.offset_height().max(1));
+            let top = (line as i32 - 1) * lh;
+            let (st, h) = (t.scroll_top(), t.client_height());
+            if top < st || top + lh > st + h {
+                t.set_scroll_top((top - h / 3).max(0));
+                b.set_scroll_top(t.scroll_top());
+            }
+            nothing()
+        }),
+    );
+}
+
 /// The scenario editor. Behind the text, a copy of its lines marks the current command and the
 /// line of an error; it scrolls with the text.
-fn editor(p: &ConsoleProps, back: &NodeRef) -> Html {
+fn editor(p: &ConsoleArgs<'_>) -> Html {
     let onedit = {
         let d = p.dispatch.clone();
         Callback::from(move |e: InputEvent| {
@@ -235,10 +185,9 @@ fn editor(p: &ConsoleProps, back: &NodeRef) -> Html {
         })
     };
     let onscroll = {
-        let back = back.clone();
         Callback::from(move |e: Event| {
             let t: HtmlTextAreaElement = e.target_unchecked_into();
-            if let Some(b) = back.cast::<HtmlElement>() {
+            if let Some(b) = backdrop() {
                 b.set_scroll_top(t.scroll_top());
                 b.set_scroll_left(t.scroll_left());
             }
@@ -261,12 +210,12 @@ fn editor(p: &ConsoleProps, back: &NodeRef) -> Html {
         <section class="panel editor-panel" aria-label="Scenario editor">
             <h2><label for="scenario">{ "Scenario" }</label></h2>
             <div class="editor">
-                <pre class="backdrop" ref={back.clone()} aria-hidden="true">{
+                <pre class="backdrop" id="scenario-lines" aria-hidden="true">{
                     for (1..=lines as u32).map(|n| html! {
                         <span class={classes!("ln", (Some(n) == p.running).then_some("cur"), (Some(n) == p.scenario_error).then_some("err"))}>{ "\n" }</span>
                     })
                 }</pre>
-                <textarea id="scenario" spellcheck="false" wrap="off" value={p.draft.clone()} oninput={onedit} {onscroll}
+                <textarea id="scenario" spellcheck="false" wrap="off" value={p.draft.to_string()} oninput={onedit} {onscroll}
                           onkeydown={keys} rows="9" aria-describedby="editor-where" />
             </div>
             <p id="editor-where" class="hint">{
@@ -277,22 +226,8 @@ fn editor(p: &ConsoleProps, back: &NodeRef) -> Html {
                 }
             }</p>
             <div class="row">
-                <button class="primary" onclick={super::send(&p.dispatch, Action::Run)} data-testid="run">{ "Run" }</button>
+                <button class="primary" onclick={super::send(p.dispatch, Action::Run)} data-testid="run">{ "Run" }</button>
             </div>
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn console_errors_name_the_column_of_the_line() {
-        assert_eq!(
-            check_line("device x brd size=1M\n", "mmpa m"),
-            Err("col 1: unknown command \"mmpa\"; did you mean \"mmap\"?".into())
-        );
-        assert_eq!(check_line("device x brd size=1M", "drop_caches"), Ok(()));
     }
 }

@@ -6,6 +6,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
 
+use super::hooks::{key, nothing, use_effect_keyed};
 use super::send;
 use crate::boundary::StepView;
 use crate::state::Action;
@@ -23,33 +24,29 @@ fn focusables(root: &Element) -> Vec<HtmlElement> {
         .collect()
 }
 
-#[derive(Properties, PartialEq)]
-pub struct DialogProps {
-    pub label: AttrValue,
-    pub onclose: Callback<()>,
-    /// Where focus goes back if what opened the dialog is gone (a CSS selector).
-    #[prop_or_default]
-    pub back_to: Option<AttrValue>,
-    #[prop_or_default]
-    pub class: Classes,
-    pub children: Html,
+/// The open dialog.
+fn open_dialog() -> Option<Element> {
+    document()
+        .query_selector("[aria-modal=true]")
+        .ok()
+        .flatten()
 }
 
-/// A modal dialog.
-#[function_component(Dialog)]
-pub fn dialog(p: &DialogProps) -> Html {
-    let node = use_node_ref();
-    {
-        let (node, back_to) = (node.clone(), p.back_to.clone());
-        use_effect_with((), move |_| {
+/// Focus moves into a dialog when one opens and goes back to what opened it when it closes
+/// (or, if that is gone, to `back_to`, a CSS selector). `open` names the dialog open, if any.
+#[hook]
+pub fn use_dialog_focus(open: Option<u64>, back_to: Option<String>) {
+    use_effect_keyed(
+        key(&open),
+        Box::new(move || {
+            if open.is_none() {
+                return nothing();
+            }
             let opener = document().active_element();
-            if let Some(first) = node
-                .cast::<Element>()
-                .and_then(|d| focusables(&d).into_iter().next())
-            {
+            if let Some(first) = open_dialog().and_then(|d| focusables(&d).into_iter().next()) {
                 let _ = first.focus();
             }
-            move || {
+            Box::new(move || {
                 let back = opener
                     .filter(|e| e.is_connected())
                     .or_else(|| back_to.and_then(|s| document().query_selector(&s).ok().flatten()))
@@ -57,51 +54,51 @@ pub fn dialog(p: &DialogProps) -> Html {
                 if let Some(b) = back {
                     let _ = b.focus();
                 }
-            }
-        });
-    }
-    let onkeydown = {
-        let (node, close) = (node.clone(), p.onclose.clone());
-        Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
-            "Escape" => {
+            })
+        }),
+    );
+}
+
+/// Tab stays inside the dialog; Escape closes it.
+fn trap(close: Callback<()>) -> Callback<KeyboardEvent> {
+    Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
+        "Escape" => {
+            e.prevent_default();
+            close.emit(());
+        }
+        "Tab" => {
+            let Some(d) = open_dialog() else { return };
+            let f = focusables(&d);
+            let (Some(first), Some(last)) = (f.first(), f.last()) else {
                 e.prevent_default();
-                close.emit(());
+                return;
+            };
+            let active = document().active_element();
+            let at = |x: &HtmlElement| {
+                active
+                    .as_ref()
+                    .is_some_and(|a| a == x.unchecked_ref::<Element>())
+            };
+            if e.shift_key() && at(first) {
+                e.prevent_default();
+                let _ = last.focus();
+            } else if !e.shift_key() && at(last) {
+                e.prevent_default();
+                let _ = first.focus();
             }
-            "Tab" => {
-                let Some(d) = node.cast::<Element>() else {
-                    return;
-                };
-                let f = focusables(&d);
-                let (Some(first), Some(last)) = (f.first(), f.last()) else {
-                    e.prevent_default();
-                    return;
-                };
-                let active = document().active_element();
-                let at = |x: &HtmlElement| {
-                    active
-                        .as_ref()
-                        .is_some_and(|a| a == x.unchecked_ref::<Element>())
-                };
-                if e.shift_key() && at(first) {
-                    e.prevent_default();
-                    let _ = last.focus();
-                } else if !e.shift_key() && at(last) {
-                    e.prevent_default();
-                    let _ = first.focus();
-                }
-            }
-            _ => {}
-        })
-    };
-    let close = {
-        let c = p.onclose.clone();
-        Callback::from(move |_: MouseEvent| c.emit(()))
-    };
+        }
+        _ => {}
+    })
+}
+
+/// A modal dialog (see [`use_dialog_focus`] for where focus goes).
+fn dialog(label: String, class: &'static str, close: Callback<()>, body: Html) -> Html {
+    let c = close.clone();
     html! {
         <div class="scrim">
-            <div class={classes!("dialog", p.class.clone())} role="dialog" aria-modal="true" aria-label={p.label.clone()} ref={node} {onkeydown}>
-                { p.children.clone() }
-                <div class="row"><button onclick={close}>{ "Close" }</button></div>
+            <div class={classes!("dialog", class)} role="dialog" aria-modal="true" aria-label={label} onkeydown={trap(close)}>
+                { body }
+                <div class="row"><button onclick={Callback::from(move |_: MouseEvent| c.emit(()))}>{ "Close" }</button></div>
             </div>
         </div>
     }
@@ -143,13 +140,16 @@ pub const SHORTCUTS: [(&str, &str); 14] = [
 /// The keyboard help.
 pub fn help(dispatch: &Callback<Action>) -> Html {
     let d = dispatch.clone();
-    html! {
-        <Dialog label="Keyboard shortcuts" onclose={Callback::from(move |_| d.emit(Action::ToggleHelp))} class="help">
+    dialog(
+        "Keyboard shortcuts".into(),
+        "help",
+        Callback::from(move |_| d.emit(Action::ToggleHelp)),
+        html! { <>
             <h2>{ "Keyboard shortcuts" }</h2>
             <dl>{ for SHORTCUTS.iter().map(|(k, v)| html!{ <><dt><kbd>{ *k }</kbd></dt><dd>{ *v }</dd></> }) }</dl>
             <p>{ "In the console: ↑/↓ history, Enter runs the line. In the editor: Ctrl+Enter runs the scenario. The address bar always holds a link to what you see (lesson, step, side by side, selection, open page): copy it to share." }</p>
-        </Dialog>
-    }
+        </> },
+    )
 }
 
 /// Rows of 16 bytes; runs of rows of zeros that the step did not touch are folded.
@@ -207,7 +207,6 @@ fn rows(bytes: &[u8], changed: &[bool]) -> Html {
 pub fn page_view(view: &StepView, pfn: u64, dispatch: &Callback<Action>) -> Html {
     let d = dispatch.clone();
     let close = Callback::from(move |_| d.emit(Action::OpenPage(None)));
-    let back = format!("[data-pfn='{pfn}']");
     let body = match view.page.as_ref().filter(|pg| pg.pfn == pfn) {
         Some(pg) => {
             let n = pg.changed_count();
@@ -226,10 +225,13 @@ pub fn page_view(view: &StepView, pfn: u64, dispatch: &Callback<Action>) -> Html
         }
         None => html! { <p class="busy">{ "Reading the page…" }</p> },
     };
-    html! {
-        <Dialog label={format!("Contents of page frame {pfn:#x}")} onclose={close} back_to={AttrValue::from(back)} class="page">
+    dialog(
+        format!("Contents of page frame {pfn:#x}"),
+        "page",
+        close,
+        html! { <>
             <h2>{ format!("Page frame {pfn:#x} at step {}", view.step) }</h2>
             { body }
-        </Dialog>
-    }
+        </> },
+    )
 }

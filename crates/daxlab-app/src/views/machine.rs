@@ -7,45 +7,40 @@ use yew::prelude::*;
 use super::flow::flow;
 use super::grid::{Grid, GridOf};
 use super::panels::counters;
-use super::Shared;
 use crate::boundary::{Run, Scope, Snapshot, StepView};
 use crate::state::{Action, Selection};
 
-#[derive(Properties, PartialEq)]
-pub struct ViewsProps {
-    pub run: Shared<Run>,
-    pub view: Shared<StepView>,
-    /// The page-cache twin's view and run, side by side.
-    pub twin: Option<(Shared<StepView>, Shared<Run>)>,
-    pub selection: Option<Selection>,
-    pub dispatch: Callback<Action>,
-}
-
-/// Everything drawn of the machine at the step.
-#[function_component(Views)]
-pub fn views(p: &ViewsProps) -> Html {
-    let selected = match &p.selection {
+/// Everything drawn of the machine at the step; side by side, `twin` is the page-cache twin's
+/// view at the matching step.
+pub fn views(
+    run: &Run,
+    view: &StepView,
+    twin: Option<&StepView>,
+    selection: Option<&Selection>,
+    dispatch: &Callback<Action>,
+) -> Html {
+    let selected = match selection {
         Some(Selection::Pfn(x)) => Some(*x),
         _ => None,
     };
-    let scope = p.run.dax_scope();
-    let side = |title: &'static str, v: &Shared<StepView>| {
+    let scope = run.dax_scope();
+    let side = |title: &'static str, v: &StepView| {
         html! {
             <div class="half">
                 <h2 class="side-title">{ title }</h2>
-                { flow(&v.events, &scope, selected, &p.dispatch) }
-                { machine(&v.machine, p.selection.as_ref(), &p.dispatch) }
+                { flow(&v.events, &scope, selected, dispatch) }
+                { machine(&v.machine, selection, dispatch) }
             </div>
         }
     };
-    match &p.twin {
-        Some((tv, _)) => {
+    match twin {
+        Some(tv) => {
             let note = match &scope.mounts {
                 Some(m) => format!(
                     "Only what belongs to {} is compared: the scenario's other mounts are the same on both sides.",
                     m.join(", ")
                 ),
-                None if p.run.mounts.iter().any(|m| m.dax) => {
+                None if run.mounts.iter().any(|m| m.dax) => {
                     "Left: the scenario with every -o dax removed. Right: the scenario as written.".into()
                 }
                 None => "This scenario mounts nothing with -o dax: both sides are the same.".into(),
@@ -54,11 +49,11 @@ pub fn views(p: &ViewsProps) -> Html {
                 <>
                 <div class="top-row">
                     <p class="compare-note">{ note }</p>
-                    { counters(&[("Page cache", tv.machine.counters), ("DAX", p.view.machine.counters)], &p.run, p.view.step) }
+                    { counters(&[("Page cache", tv.machine.counters), ("DAX", view.machine.counters)], run, view.step) }
                 </div>
                 <div class="side-by-side">
                     { side("Page cache", tv) }
-                    { side("DAX", &p.view) }
+                    { side("DAX", view) }
                 </div>
                 </>
             }
@@ -66,10 +61,10 @@ pub fn views(p: &ViewsProps) -> Html {
         None => html! {
             <>
             <div class="top-row">
-                { flow(&p.view.events, &Scope::default(), selected, &p.dispatch) }
-                { counters(&[("total", p.view.machine.counters)], &p.run, p.view.step) }
+                { flow(&view.events, &Scope::default(), selected, dispatch) }
+                { counters(&[("total", view.machine.counters)], run, view.step) }
             </div>
-            { machine(&p.view.machine, p.selection.as_ref(), &p.dispatch) }
+            { machine(&view.machine, selection, dispatch) }
             </>
         },
     }

@@ -88,7 +88,57 @@ pub fn app() -> Html {
     hooks::use_url(&state);
     hooks::use_player(state.playing, state.speed, &dispatch);
     hooks::use_keyboard(&state, runs.main.clone(), &dispatch);
+    hooks::use_lesson_focus(state.lesson);
 
+    // The two big parts of the page, made again only when what they show changes.
+    let timeline = {
+        let (d, run, st) = (dispatch.clone(), runs.main.clone(), &*state);
+        let (playing, speed, seek) = (st.playing, st.speed, st.seek);
+        hooks::use_html(
+            hooks::key(&(hooks::addr(&run), step, playing, speed, seek)),
+            Box::new(move || match run {
+                Some(run) => timeline::timeline(timeline::TimelineArgs {
+                    run: &run,
+                    step,
+                    playing,
+                    speed,
+                    seek,
+                    dispatch: &d,
+                }),
+                None => Html::default(),
+            }),
+        )
+    };
+    let machine_views = {
+        let (d, run, view, twin, sel) = (
+            dispatch.clone(),
+            runs.main.clone(),
+            views.main.clone(),
+            views.twin.clone(),
+            state.selection.clone(),
+        );
+        hooks::use_html(
+            hooks::key(&(
+                hooks::addr(&run),
+                hooks::addr(&view),
+                hooks::addr(&twin),
+                &sel,
+            )),
+            Box::new(move || match (run, view) {
+                (Some(run), Some(view)) => {
+                    machine::views(&run, &view, twin.as_deref(), sel.as_ref(), &d)
+                }
+                _ => Html::default(),
+            }),
+        )
+    };
+    dialog::use_dialog_focus(
+        match (state.help, state.page) {
+            (true, _) => Some(u64::MAX),
+            (false, p) => p.filter(|_| views.main.is_some()),
+        },
+        state.page.map(|p| format!("[data-pfn='{p}']")),
+    );
     let theme = state.theme.name();
     let toggle = |a: Action| send::<MouseEvent>(&dispatch, a);
     let main = runs.main.clone();
@@ -105,12 +155,12 @@ pub fn app() -> Html {
         .as_ref()
         .filter(|(t, _)| *t == state.draft)
         .map(|(_, e)| e.line);
+    console::use_editor_follows(running_line.or(error_line));
     let body = match (&main, &views.main) {
         (Some(run), Some(view)) => {
-            let twin = views.twin.clone().zip(runs.twin.clone());
             html! {
                 <>
-                <timeline::Timeline run={run.clone()} step={step} playing={state.playing} speed={state.speed} seek={state.seek} dispatch={dispatch.clone()} />
+                { timeline }
                 <section class="views" aria-label="Machine views" tabindex="-1" aria-busy={runs.busy.to_string()}>
                     if let Some((text, e)) = &runs.error {
                         <p class="error banner" role="alert">
@@ -118,9 +168,9 @@ pub fn app() -> Html {
                             if *text == state.scenario && run.text != *text { <span class="kept">{ format!(" The views show the last run that worked ({} steps).", run.total) }</span> }
                         </p>
                     }
-                    <machine::Views run={run.clone()} view={view.clone()} twin={twin} selection={state.selection.clone()} dispatch={dispatch.clone()} />
+                    { machine_views }
                 </section>
-                <panels::Side run={run.clone()} view={view.clone()} hex={state.hex.clone()} selection={state.selection.clone()} dispatch={dispatch.clone()} />
+                { panels::side(run, view, &state.hex, state.selection.as_ref(), &dispatch) }
                 <p class="sr-only" aria-live="polite" data-testid="announce">{ announcement(run, view) }</p>
                 </>
             }
@@ -174,9 +224,19 @@ pub fn app() -> Html {
             <main class="layout">
                 <div class="left">
                     if state.welcome { { panels::welcome(&dispatch) } }
-                    <panels::LessonPanel lesson={state.lesson} done={state.done.clone()} run={main.clone()} step={step} dispatch={dispatch.clone()} />
-                    <console::Console scenario={state.scenario.clone()} history={state.history.clone()} error={state.console_error.clone()} names={main.clone().filter(|r| r.text == state.scenario)}
-                        draft={state.draft.clone()} running={running_line} scenario_error={error_line} where_={main.as_ref().filter(|r| r.text == state.draft).and_then(|r| where_text(r, step))} dispatch={dispatch.clone()} />
+                    { panels::lesson_panel(state.lesson, &state.done, main.as_deref(), step, &dispatch) }
+                    { console::console(console::ConsoleArgs {
+                        scenario: &state.scenario,
+                        prompt: &state.prompt,
+                        history: &state.history,
+                        error: state.console_error.as_deref(),
+                        names: main.clone().filter(|r| r.text == state.scenario),
+                        draft: &state.draft,
+                        running: running_line,
+                        scenario_error: error_line,
+                        where_: main.as_ref().filter(|r| r.text == state.draft).and_then(|r| where_text(r, step)),
+                        dispatch: &dispatch,
+                    }) }
                 </div>
                 { body }
             </main>

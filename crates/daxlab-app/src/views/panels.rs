@@ -1,12 +1,10 @@
 //! Side panels: counters with their plot, the call graph of the step, results, the inspector,
 //! the welcome and the lessons.
 
-use std::collections::BTreeSet;
-
 use daxlab_core::engine::trace::Counters;
 use yew::prelude::*;
 
-use super::{send, Shared};
+use super::send;
 use crate::boundary::{Run, Status, StepView};
 use crate::lessons::LESSONS;
 use crate::state::{Action, Selection};
@@ -50,23 +48,19 @@ pub fn counters(columns: &[(&'static str, Counters)], run: &Run, step: u32) -> H
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct SideProps {
-    pub run: Shared<Run>,
-    pub view: Shared<StepView>,
-    pub hex: Vec<u32>,
-    pub selection: Option<Selection>,
-    pub dispatch: Callback<Action>,
-}
-
 /// The panels beside the views: the step's call graph, the results, the inspector.
-#[function_component(Side)]
-pub fn side(p: &SideProps) -> Html {
+pub fn side(
+    run: &Run,
+    view: &StepView,
+    hex: &[u32],
+    selection: Option<&Selection>,
+    dispatch: &Callback<Action>,
+) -> Html {
     html! {
         <div class="side">
-            { step_events(&p.run, &p.view, &p.dispatch) }
-            { results(&p.run, p.view.step, &p.hex, &p.dispatch) }
-            { inspector(&p.view, p.selection.as_ref(), &p.dispatch) }
+            { step_events(run, view, dispatch) }
+            { results(run, view.step, hex, dispatch) }
+            { inspector(view, selection, dispatch) }
         </div>
     }
 }
@@ -267,44 +261,24 @@ pub fn welcome(dispatch: &Callback<Action>) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct LessonProps {
-    pub lesson: Option<usize>,
-    pub done: BTreeSet<String>,
-    pub run: Option<Shared<Run>>,
-    pub step: u32,
-    pub dispatch: Callback<Action>,
-}
-
 /// The lesson list, or the open lesson with its task, where to look and whether the goal is
-/// reached. Focus follows: opening a lesson moves it to the lesson's heading, closing it to the
-/// lesson's entry in the list.
-#[function_component(LessonPanel)]
-pub fn lesson_panel(p: &LessonProps) -> Html {
-    let prev = use_mut_ref(|| p.lesson);
-    {
-        let (prev, lesson) = (prev.clone(), p.lesson);
-        use_effect_with(lesson, move |lesson| {
-            let was = std::mem::replace(&mut *prev.borrow_mut(), *lesson);
-            if was != *lesson {
-                match (was, lesson) {
-                    (_, Some(_)) => super::hooks::focus_id("lesson-title"),
-                    (Some(i), None) => super::hooks::focus_id(&format!("lesson-{i}")),
-                    _ => {}
-                }
-            }
-        });
-    }
-    let open = |i: Option<usize>| send::<MouseEvent>(&p.dispatch, Action::OpenLesson(i));
-    let run = p.run.as_ref();
-    match p.lesson.map(|i| (i, &LESSONS[i])) {
+/// reached. (Focus follows it: see `hooks::use_lesson_focus`.)
+pub fn lesson_panel(
+    lesson: Option<usize>,
+    done: &[String],
+    run: Option<&Run>,
+    step: u32,
+    dispatch: &Callback<Action>,
+) -> Html {
+    let open = |i: Option<usize>| send::<MouseEvent>(dispatch, Action::OpenLesson(i));
+    match lesson.map(|i| (i, &LESSONS[i])) {
         None => html! {
             <nav class="panel lessons" aria-label="Lessons">
                 <h2>{ "Lessons" }</h2>
                 <ol>
                     { for LESSONS.iter().enumerate().map(|(i, l)| html! {
                         <li><button class="link" id={format!("lesson-{i}")} onclick={open(Some(i))}>{ l.title }</button>
-                        if p.done.contains(l.id) { <span class="badge yes">{ "✓ done" }</span> }</li>
+                        if done.iter().any(|d| d == l.id) { <span class="badge yes">{ "✓ done" }</span> }</li>
                     }) }
                 </ol>
             </nav>
@@ -313,7 +287,7 @@ pub fn lesson_panel(p: &LessonProps) -> Html {
             let focus = run
                 .filter(|r| r.text == l.scenario || r.text.starts_with(l.scenario))
                 .and_then(|r| l.focus.step(r));
-            let achieved = p.done.contains(l.id);
+            let achieved = done.iter().any(|d| d == l.id);
             html! {
                 <section class="panel lessons" aria-labelledby="lesson-title">
                     <h2 id="lesson-title" tabindex="-1">{ format!("Lesson {}: {}", i + 1, l.title) }</h2>
@@ -321,7 +295,7 @@ pub fn lesson_panel(p: &LessonProps) -> Html {
                     if let Some(f) = focus {
                         <div class="look">
                             <p><strong>{ format!("Where to look (step {f}): ") }</strong>{ l.look }</p>
-                            if p.step != f { <button onclick={send::<MouseEvent>(&p.dispatch, Action::Jump(f))}>{ format!("Go to step {f}") }</button> }
+                            if step != f { <button onclick={send::<MouseEvent>(dispatch, Action::Jump(f))}>{ format!("Go to step {f}") }</button> }
                         </div>
                     }
                     { for l.text.iter().map(|t| html!{ <p>{ *t }</p> }) }

@@ -6,18 +6,24 @@
 use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::Shared;
 use crate::boundary::{Run, Seek};
 use crate::state::Action;
+use wasm_bindgen::JsCast;
 
-#[derive(Properties, PartialEq)]
-pub struct TimelineProps {
-    pub run: Shared<Run>,
+/// What the timeline shows and does.
+pub struct TimelineArgs<'a> {
+    /// The run.
+    pub run: &'a Run,
+    /// The step shown.
     pub step: u32,
+    /// Playing.
     pub playing: bool,
+    /// Steps per second.
     pub speed: u32,
+    /// What previous and next look for.
     pub seek: Seek,
-    pub dispatch: Callback<Action>,
+    /// Where actions go.
+    pub dispatch: &'a Callback<Action>,
 }
 
 /// Steps each side of the current one in the detail strip.
@@ -33,8 +39,13 @@ const MARK_ROWS: [(&str, Seek); 4] = [
 ];
 
 /// A click on a strip: the fraction of its width.
-fn fraction(node: &NodeRef, e: &MouseEvent) -> Option<f64> {
-    let el = node.cast::<Element>()?;
+fn fraction(e: &MouseEvent) -> Option<f64> {
+    let el = e
+        .target()?
+        .dyn_into::<Element>()
+        .ok()?
+        .closest("svg")
+        .ok()??;
     let r = el.get_bounding_client_rect();
     (r.width() > 0.0).then(|| ((f64::from(e.client_x()) - r.left()) / r.width()).clamp(0.0, 1.0))
 }
@@ -49,12 +60,12 @@ fn opacity(n: u32, of: u32) -> String {
     }
 }
 
-#[function_component(Timeline)]
-pub fn timeline(p: &TimelineProps) -> Html {
-    let run = &p.run;
+/// The timeline.
+pub fn timeline(p: TimelineArgs<'_>) -> Html {
+    let run = p.run;
     let total = run.total;
     let step = p.step;
-    let d = &p.dispatch;
+    let d = p.dispatch;
     let send = |a: Action| super::send::<MouseEvent>(d, a);
     let oninput = {
         let d = d.clone();
@@ -95,11 +106,10 @@ pub fn timeline(p: &TimelineProps) -> Html {
     let rows = lanes + MARK_ROWS.len();
     let h = rows as u32 * ROW;
     let bin_now = ((step.max(1) - 1) / o.per_bin.max(1)) as usize;
-    let whole = use_node_ref();
     let click_whole = {
-        let (d, node) = (d.clone(), whole.clone());
+        let d = d.clone();
         Callback::from(move |e: MouseEvent| {
-            if let Some(f) = fraction(&node, &e) {
+            if let Some(f) = fraction(&e) {
                 d.emit(Action::Jump((f * f64::from(total)).round() as u32));
             }
         })
@@ -107,11 +117,10 @@ pub fn timeline(p: &TimelineProps) -> Html {
     // The steps around the current one.
     let det = run.detail(step, RADIUS);
     let cols = det.steps.len().max(1);
-    let near = use_node_ref();
     let click_near = {
-        let (d, node, first, n) = (d.clone(), near.clone(), det.first, cols as f64);
+        let (d, first, n) = (d.clone(), det.first, cols as f64);
         Callback::from(move |e: MouseEvent| {
-            if let Some(f) = fraction(&node, &e) {
+            if let Some(f) = fraction(&e) {
                 d.emit(Action::Jump(
                     first + ((f * n).floor() as u32).min(n as u32 - 1),
                 ));
@@ -153,7 +162,7 @@ pub fn timeline(p: &TimelineProps) -> Html {
             <input id="step" class="scrub" type="range" aria-label="Step" min="0" max={total.to_string()} value={step.to_string()} {oninput} />
             <div class="strip" title="The whole run: click to jump">
                 { names.clone() }
-                <svg ref={whole} class="whole" viewBox={format!("0 0 {bins} {h}")} preserveAspectRatio="none" height={h.to_string()} role="img"
+                <svg class="whole" viewBox={format!("0 0 {bins} {h}")} preserveAspectRatio="none" height={h.to_string()} role="img"
                      aria-label={format!("The whole run: {total} steps, {} per column; commands start at the thin lines", o.per_bin)} onclick={click_whole}>
                     { for o.lanes.iter().enumerate().map(|(i, l)| html! {
                         <g class="lane">{ for l.iter().enumerate().filter(|(_, n)| **n > 0).map(|(b, n)| html! {
@@ -176,7 +185,7 @@ pub fn timeline(p: &TimelineProps) -> Html {
             <div class="strip" title="The steps around this one: click to jump">
                 { names }
                 <div class="near-wrap">
-                    <svg ref={near} class="near" viewBox={format!("0 0 {cols} {h}")} preserveAspectRatio="none" height={h.to_string()} role="img"
+                    <svg class="near" viewBox={format!("0 0 {cols} {h}")} preserveAspectRatio="none" height={h.to_string()} role="img"
                          aria-label={format!("Steps {} to {}, one column each", det.first, det.first + cols as u32 - 1)} onclick={click_near}>
                         { for det.steps.iter().enumerate().map(|(i, (lane, marks))| {
                             let s = det.first + i as u32;
