@@ -1,10 +1,10 @@
 //! A grid of cells (page-table entries, block maps, page caches, device and RAM frames): one
-//! Tab stop, arrow keys inside (a roving tabindex), Enter or Space selects the frame, `v` or a
-//! double click opens its contents. A cell may stand for a run of similar items; a grid says
-//! how many items it did not draw.
+//! Tab stop, arrow keys inside (a roving tabindex kept in the DOM), Enter or Space selects the
+//! frame, `v` or a double click opens its contents. A cell may stand for a run of similar
+//! items; a grid says how many items it did not draw.
 
 use wasm_bindgen::JsCast;
-use web_sys::HtmlElement;
+use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
 
 use crate::boundary::cells::{Cell, Cells, Kind};
@@ -122,40 +122,94 @@ fn texts(of: &GridOf, c: &Cell) -> (String, String, String) {
     (top, bottom, title)
 }
 
-#[derive(Properties, PartialEq)]
-pub struct GridProps {
-    pub of: GridOf,
-    pub cells: Cells,
-    pub selected: Option<u64>,
-    pub dispatch: Callback<Action>,
+/// The cell an event happened in, and its grid.
+fn cell_of(e: &Event) -> Option<(HtmlElement, HtmlElement)> {
+    let t = e.target()?.dyn_into::<Element>().ok()?;
+    let cell = t
+        .closest("[data-i]")
+        .ok()??
+        .dyn_into::<HtmlElement>()
+        .ok()?;
+    let grid = cell
+        .closest("[role=grid]")
+        .ok()??
+        .dyn_into::<HtmlElement>()
+        .ok()?;
+    Some((cell, grid))
 }
 
-/// A grid of cells.
-#[function_component(Grid)]
-pub fn grid(p: &GridProps) -> Html {
-    let active = use_state(|| 0usize);
-    let node = use_node_ref();
-    let n = p.cells.cells.len();
-    let at = (*active).min(n.saturating_sub(1));
-    let focus = {
-        let node = node.clone();
-        move |i: usize| {
-            if let Some(e) = node
-                .cast::<HtmlElement>()
-                .and_then(|g| g.query_selector(&format!("[data-i='{i}']")).ok().flatten())
-                .and_then(|e| e.dyn_into::<HtmlElement>().ok())
-            {
-                let _ = e.focus();
+/// Make cell `i` of `grid` its one Tab stop and focus it.
+fn rove(grid: &HtmlElement, i: usize) {
+    let Some(to) = grid
+        .query_selector(&format!("[data-i='{i}']"))
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+    else {
+        return;
+    };
+    if let Ok(list) = grid.query_selector_all("[tabindex='0']") {
+        for k in 0..list.length() {
+            if let Some(e) = list.item(k).and_then(|n| n.dyn_into::<Element>().ok()) {
+                let _ = e.set_attribute("tabindex", "-1");
             }
         }
+    }
+    let _ = to.set_attribute("tabindex", "0");
+    let _ = to.focus();
+}
+
+/// After the grids are drawn again, each has exactly one Tab stop: the focused cell, else the
+/// selected one, else its first.
+pub fn one_tab_stop_per_grid() {
+    let Ok(grids) = gloo::utils::document().query_selector_all("[role=grid]") else {
+        return;
     };
-    let pfn_of = {
-        let cells = p.cells.cells.clone();
-        move |i: usize| cells.get(i).and_then(|c| c.pfn)
+    for g in 0..grids.length() {
+        let Some(grid) = grids.item(g).and_then(|n| n.dyn_into::<HtmlElement>().ok()) else {
+            continue;
+        };
+        let Ok(stops) = grid.query_selector_all("[tabindex='0']") else {
+            continue;
+        };
+        if stops.length() == 1 {
+            continue;
+        }
+        let keep = gloo::utils::document()
+            .active_element()
+            .filter(|a| grid.contains(Some(a)) && a.has_attribute("data-i"))
+            .or_else(|| grid.query_selector("[aria-selected=true]").ok().flatten())
+            .or_else(|| grid.query_selector("[data-i]").ok().flatten());
+        if let Some(keep) = keep.and_then(|k| k.get_attribute("data-i")) {
+            if let Ok(i) = keep.parse() {
+                let focused = gloo::utils::document().active_element();
+                rove(&grid, i);
+                // Moving the Tab stop must not move the focus.
+                if let Some(f) = focused.and_then(|f| f.dyn_into::<HtmlElement>().ok()) {
+                    let _ = f.focus();
+                }
+            }
+        }
+    }
+}
+
+/// A grid of cells: one Tab stop (the selected cell, or the first), arrow keys inside.
+pub fn grid(of: GridOf, cells: &Cells, selected: Option<u64>, dispatch: &Callback<Action>) -> Html {
+    let n = cells.cells.len();
+    let pfn_at = |cell: &HtmlElement| {
+        cell.get_attribute("data-pfn")
+            .and_then(|p| p.parse::<u64>().ok())
     };
     let onkeydown = {
-        let (active, d, pfn_of) = (active.clone(), p.dispatch.clone(), pfn_of.clone());
+        let (d, pfn_at) = (dispatch.clone(), pfn_at);
         Callback::from(move |e: KeyboardEvent| {
+            let Some((cell, grid)) = cell_of(&e) else {
+                return;
+            };
+            let at: usize = cell
+                .get_attribute("data-i")
+                .and_then(|i| i.parse().ok())
+                .unwrap_or(0);
             let last = n.saturating_sub(1);
             let to = match e.key().as_str() {
                 "ArrowRight" => Some((at + 1).min(last)),
@@ -164,9 +218,9 @@ pub fn grid(p: &GridProps) -> Html {
                 "ArrowUp" => Some(at.saturating_sub(COLS)),
                 "Home" => Some(0),
                 "End" => Some(last),
-                "Enter" | " " => {
-                    if let Some(pfn) = pfn_of(at) {
-                        d.emit(if e.shift_key() {
+                "Enter" | " " | "v" => {
+                    if let Some(pfn) = pfn_at(&cell) {
+                        d.emit(if e.shift_key() || e.key() == "v" {
                             Action::OpenPage(Some(pfn))
                         } else {
                             Action::Select(Some(Selection::Pfn(pfn)))
@@ -174,56 +228,64 @@ pub fn grid(p: &GridProps) -> Html {
                     }
                     None
                 }
-                "v" => {
-                    if let Some(pfn) = pfn_of(at) {
-                        d.emit(Action::OpenPage(Some(pfn)));
-                    }
-                    None
-                }
                 _ => return,
             };
             e.prevent_default();
             if let Some(i) = to {
-                active.set(i);
-                focus(i);
+                rove(&grid, i);
             }
         })
     };
+    let onclick = {
+        let d = dispatch.clone();
+        Callback::from(move |e: MouseEvent| {
+            let Some((cell, grid)) = cell_of(&e) else {
+                return;
+            };
+            if let Some(i) = cell.get_attribute("data-i").and_then(|i| i.parse().ok()) {
+                rove(&grid, i);
+            }
+            if let Some(pfn) = pfn_at(&cell) {
+                d.emit(Action::Select(Some(Selection::Pfn(pfn))));
+            }
+        })
+    };
+    let ondblclick = {
+        let d = dispatch.clone();
+        Callback::from(move |e: MouseEvent| {
+            if let Some(pfn) = cell_of(&e).and_then(|(c, _)| pfn_at(&c)) {
+                d.emit(Action::OpenPage(Some(pfn)));
+            }
+        })
+    };
+    let stop = cells
+        .cells
+        .iter()
+        .position(|c| selected.is_some_and(|s| c.holds(s)))
+        .unwrap_or(0);
     let cell = |i: usize, c: &Cell| {
-        let (top, bottom, title) = texts(&p.of, c);
-        let lit = p.selected.is_some_and(|s| c.holds(s));
-        let onclick = {
-            let (d, active, pfn) = (p.dispatch.clone(), active.clone(), c.pfn);
-            Callback::from(move |_: MouseEvent| {
-                active.set(i);
-                if let Some(pfn) = pfn {
-                    d.emit(Action::Select(Some(Selection::Pfn(pfn))));
-                }
-            })
-        };
-        let ondblclick = c
-            .pfn
-            .map(|pfn| super::send::<MouseEvent>(&p.dispatch, Action::OpenPage(Some(pfn))));
+        let (top, bottom, title) = texts(&of, c);
+        let lit = selected.is_some_and(|s| c.holds(s));
         html! {
             <div role="gridcell" class={classes!("cell", c.kind.class(), (c.count > 1).then_some("run"), lit.then_some("lit"))}
-                 tabindex={if i == at { "0" } else { "-1" }} data-i={i.to_string()}
+                 tabindex={if i == stop { "0" } else { "-1" }} data-i={i.to_string()}
                  data-pfn={c.pfn.map(|p| p.to_string())} aria-selected={lit.to_string()}
-                 aria-label={format!("{top} {bottom}: {title}")} title={title} {onclick} {ondblclick}>
+                 aria-label={format!("{top} {bottom}: {title}")} title={title}>
                 <span class="t1">{ top }</span>{ " " }<span class="t2">{ bottom }</span>
             </div>
         }
     };
     html! {
         <div class="grid-wrap">
-            <div class="grid" role="grid" aria-label={p.of.label()} ref={node} {onkeydown}>
-                { for p.cells.cells.chunks(COLS).enumerate().map(|(r, row)| html! {
+            <div class="grid" role="grid" aria-label={of.label()} {onkeydown} {onclick} {ondblclick}>
+                { for cells.cells.chunks(COLS).enumerate().map(|(r, row)| html! {
                     <div role="row" class="grid-row">{ for row.iter().enumerate().map(|(j, c)| cell(r * COLS + j, c)) }</div>
                 }) }
             </div>
-            if p.cells.hidden > 0 {
-                <p class="more">{ format!("+ {} more {}s not drawn ({} in all)", p.cells.hidden, p.of.item(), p.cells.items) }</p>
-            } else if p.cells.cells.iter().any(|c| c.count > 1) {
-                <p class="more">{ format!("{} {}s in all: runs of similar ones are drawn as one cell (×N)", p.cells.items, p.of.item()) }</p>
+            if cells.hidden > 0 {
+                <p class="more">{ format!("+ {} more {}s not drawn ({} in all)", cells.hidden, of.item(), cells.items) }</p>
+            } else if cells.cells.iter().any(|c| c.count > 1) {
+                <p class="more">{ format!("{} {}s in all: runs of similar ones are drawn as one cell (×N)", cells.items, of.item()) }</p>
             }
         </div>
     }

@@ -104,7 +104,9 @@ pub fn use_html(key: u64, f: Box<dyn FnOnce() -> Html>) -> Html {
     (*use_memo(key, move |_| f.take().map_or_else(Html::default, |f| f()))).clone()
 }
 
-/// The address of a shared value, for a fingerprint: the same value, the same address.
+/// The address of a shared value, for a fingerprint: the same value, the same address. Only
+/// for values held while the fingerprint is in use (a run, held by the runs' state): a value
+/// made again from scratch may land where a dropped one was.
 pub fn addr<T>(v: &Option<Shared<T>>) -> usize {
     v.as_ref().map_or(0, |s| Rc::as_ptr(&s.0) as usize)
 }

@@ -5,7 +5,7 @@
 use yew::prelude::*;
 
 use super::flow::flow;
-use super::grid::{Grid, GridOf};
+use super::grid::{grid, GridOf};
 use super::panels::counters;
 use crate::boundary::{Run, Scope, Snapshot, StepView};
 use crate::state::{Action, Selection};
@@ -86,9 +86,7 @@ fn machine(s: &Snapshot, selection: Option<&Selection>, d: &Callback<Action>) ->
     };
     let select = |sel: Selection| super::send::<MouseEvent>(d, Action::Select(Some(sel)));
     let pressed = |sel: &Selection| (selection == Some(sel)).to_string();
-    let grid = |of: GridOf, cells: &crate::boundary::cells::Cells| {
-        html! { <Grid of={of} cells={cells.clone()} selected={selected} dispatch={d.clone()} /> }
-    };
+    let grid = |of: GridOf, cells: &crate::boundary::cells::Cells| grid(of, cells, selected, d);
     let more = |n: usize, what: &str| {
         (n > 0).then(|| html! { <p class="more">{ format!("+ {n} more {what} not listed") }</p> })
     };

@@ -109,6 +109,16 @@ pub fn app() -> Html {
             }),
         )
     };
+    // What the step views are made of (not their addresses: a view made again from scratch may
+    // land where the one it replaces was).
+    let view_key = hooks::key(&(
+        hooks::addr(&runs.main),
+        hooks::addr(&runs.twin),
+        step,
+        &state.selection,
+        state.page,
+        state.compare,
+    ));
     let machine_views = {
         let (d, run, view, twin, sel) = (
             dispatch.clone(),
@@ -118,12 +128,7 @@ pub fn app() -> Html {
             state.selection.clone(),
         );
         hooks::use_html(
-            hooks::key(&(
-                hooks::addr(&run),
-                hooks::addr(&view),
-                hooks::addr(&twin),
-                &sel,
-            )),
+            view_key,
             Box::new(move || match (run, view) {
                 (Some(run), Some(view)) => {
                     machine::views(&run, &view, twin.as_deref(), sel.as_ref(), &d)
@@ -132,6 +137,18 @@ pub fn app() -> Html {
             }),
         )
     };
+    // Grids drawn again keep one Tab stop each.
+    hooks::use_effect_keyed(
+        hooks::key(&(
+            hooks::addr(&views.main),
+            hooks::addr(&views.twin),
+            &state.selection,
+        )),
+        Box::new(|| {
+            grid::one_tab_stop_per_grid();
+            hooks::nothing()
+        }),
+    );
     dialog::use_dialog_focus(
         match (state.help, state.page) {
             (true, _) => Some(u64::MAX),
