@@ -150,7 +150,7 @@ test('the store a race wipes can be seen in the page: R1', async () => {
     if (!(await cell.count())) continue;
     await cell.dblclick();
     await dialog.waitFor();
-    if (/changed 1 bytes/.test(await p.getByTestId('page-changed').textContent())) {
+    if (/changed 1 byte of/.test(await p.getByTestId('page-changed').textContent())) {
       assert.equal((await dialog.locator('.hex mark').allTextContents()).join('').trim(), '00');
       wiped = await stepNumber(p);
       await shot(p, 'page-contents-race');

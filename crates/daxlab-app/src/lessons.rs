@@ -81,7 +81,7 @@ write p 0 pattern=seq len=64K\nwrite d 0 pattern=seq len=64K\nfsync p\ndrop_cach
         task: "Read the file on the DAX mount too (read d 0 64K): its read must copy without any page-cache page.",
         check: |run, snap| {
             dax_mounts(snap).iter().any(|m| {
-                let c = snap.by_mount.iter().find(|(p, _)| p == m).map(|x| x.1).unwrap_or_default();
+                let c = snap.by_mount.iter().find(|x| &x.path == m).map(|x| x.counters).unwrap_or_default();
                 c.copies_avoided > 0 && c.pagecache_pages == 0
             }) && run.results.iter().any(|r| r.ok() && r.command.starts_with("read d"))
         },

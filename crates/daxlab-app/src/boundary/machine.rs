@@ -85,11 +85,29 @@ pub struct LockView {
     pub holders: String,
 }
 
+/// One thing a page frame is (a RAM frame, a device page, a page-cache page, what maps it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    /// What kind of role ("device", "page cache", "mapped by").
+    pub what: &'static str,
+    /// Where, in words.
+    pub text: String,
+}
+
 /// What one page frame is, for the inspector and the page-contents view.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FrameInfo {
-    /// Lines of "role: where" (a RAM frame, a device page, a page-cache page, a PTE).
-    pub roles: Vec<(&'static str, String)>,
+    /// Its roles.
+    pub roles: Vec<Role>,
+}
+
+/// The counters of one mount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountCounters {
+    /// Mount point.
+    pub path: String,
+    /// Its counters.
+    pub counters: Counters,
 }
 
 /// The machine at one step.
@@ -113,8 +131,8 @@ pub struct Snapshot {
     pub locks: Vec<LockView>,
     /// Counters up to this step (over the mounts in scope when side by side).
     pub counters: Counters,
-    /// Counters per mount path, in mount order.
-    pub by_mount: Vec<(String, Counters)>,
+    /// Counters per mount, in mount order.
+    pub by_mount: Vec<MountCounters>,
     /// What each listed frame of interest is (the selected one).
     pub frame: Option<(u64, FrameInfo)>,
 }
@@ -354,17 +372,24 @@ pub fn snapshot(
         .collect();
 
     let (total, by) = counters;
-    let by_mount: Vec<(String, Counters)> = names
+    let by_mount: Vec<MountCounters> = names
         .mounts
         .iter()
         .enumerate()
-        .map(|(i, p)| (p.to_string(), by.get(i).copied().unwrap_or_default()))
+        .map(|(i, p)| MountCounters {
+            path: p.to_string(),
+            counters: by.get(i).copied().unwrap_or_default(),
+        })
         .collect();
     let counters = match &scope.mounts {
         None => total,
         Some(paths) => {
             let mut c = Counters::default();
-            for (_, x) in by_mount.iter().filter(|(p, _)| paths.contains(p)) {
+            for x in by_mount
+                .iter()
+                .filter(|m| paths.contains(&m.path))
+                .map(|m| &m.counters)
+            {
                 c.copies += x.copies;
                 c.bytes_copied += x.bytes_copied;
                 c.copies_avoided += x.copies_avoided;
@@ -394,11 +419,12 @@ pub fn snapshot(
 /// Everything that refers to frame `pfn`.
 pub fn frame_info(m: &Machine, names: &Names, pfn: u64) -> FrameInfo {
     let mut roles = Vec::new();
+    let mut role = |what: &'static str, text: String| roles.push(Role { what, text });
     let p = Pfn(pfn);
-    roles.push((
+    role(
         "addresses",
         format!("physical {:#x}, kernel {:#x}", p.phys(), p.kaddr()),
-    ));
+    );
     if let Some(f) = m.mem.get(p) {
         let what = match f.usage {
             FrameUse::BrdPage { dev, idx } => {
@@ -416,7 +442,7 @@ pub fn frame_info(m: &Machine, names: &Names, pfn: u64) -> FrameInfo {
                 names.device(dev)
             ),
         };
-        roles.push(("frame", what));
+        role("frame", what);
     }
     for d in &m.devices {
         if let Some((idx, _)) = d
@@ -425,7 +451,7 @@ pub fn frame_info(m: &Machine, names: &Names, pfn: u64) -> FrameInfo {
             .into_iter()
             .find(|(_, f)| f.0 == pfn)
         {
-            roles.push((
+            role(
                 "device",
                 format!(
                     "/dev/{} page {idx}, sectors {}..{}",
@@ -433,13 +459,13 @@ pub fn frame_info(m: &Machine, names: &Names, pfn: u64) -> FrameInfo {
                     idx * 8,
                     idx * 8 + 7
                 ),
-            ));
+            );
         }
     }
     for i in m.inodes.values() {
         for (x, pg) in i.mapping.pages.iter() {
             if pg.pfn == p {
-                roles.push((
+                role(
                     "page cache",
                     format!(
                         "{} page {x}{}{}",
@@ -447,7 +473,7 @@ pub fn frame_info(m: &Machine, names: &Names, pfn: u64) -> FrameInfo {
                         if pg.dirty { ", dirty" } else { "" },
                         if pg.hole { ", hole page" } else { "" }
                     ),
-                ));
+                );
             }
         }
     }
@@ -455,7 +481,7 @@ pub fn frame_info(m: &Machine, names: &Names, pfn: u64) -> FrameInfo {
         for v in pr.mm.vmas.values() {
             for (a, pte) in pr.mm.ptes_in(v.start, v.len) {
                 if pte.pfn == p {
-                    roles.push((
+                    role(
                         "mapped by",
                         format!(
                             "{} page {} at {a:#x}, {}{}",
@@ -472,7 +498,7 @@ pub fn frame_info(m: &Machine, names: &Names, pfn: u64) -> FrameInfo {
                                 ""
                             }
                         ),
-                    ));
+                    );
                 }
             }
         }

@@ -26,7 +26,8 @@ use daxlab_core::state::mem::{Pfn, PAGE_SIZE};
 use daxlab_core::state::Tid;
 
 pub use machine::{
-    frame_info, DeviceView, FileView, FrameInfo, LockView, Scope, Snapshot, VmaView, MAX_LISTED,
+    frame_info, DeviceView, FileView, FrameInfo, LockView, MountCounters, Role, Scope, Snapshot,
+    VmaView, MAX_LISTED,
 };
 
 /// The most events of one step listed.
@@ -318,15 +319,33 @@ pub struct Overview {
 /// The most bins of the overview.
 pub const BINS: u32 = 200;
 
+/// One step of the detail strip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DetailStep {
+    /// The lane that ran it.
+    pub lane: usize,
+    /// What it did ([`StepMark`] bits).
+    pub marks: u8,
+}
+
+/// Where a command starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandStart {
+    /// Its first step.
+    pub step: u32,
+    /// Its line.
+    pub line: u32,
+}
+
 /// Steps around the current one, one by one.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Detail {
     /// The first step shown.
     pub first: u32,
-    /// For each step from `first`: its lane and marks.
-    pub steps: Vec<(usize, u8)>,
-    /// Commands starting in the window: (step, line).
-    pub starts: Vec<(u32, u32)>,
+    /// Each step from `first`.
+    pub steps: Vec<DetailStep>,
+    /// Commands starting in the window.
+    pub starts: Vec<CommandStart>,
 }
 
 /// One run of a scenario.
@@ -619,14 +638,20 @@ impl Run {
         let steps = self.with_marks(|m| {
             (first..=last)
                 .filter_map(|s| m.get(s as usize - 1))
-                .map(|s| (s.thread.0 as usize, s.marks))
+                .map(|s| DetailStep {
+                    lane: s.thread.0 as usize,
+                    marks: s.marks,
+                })
                 .collect()
         });
-        let starts: Vec<(u32, u32)> = self
+        let starts: Vec<CommandStart> = self
             .results
             .iter()
             .filter(|r| r.start >= first && r.start <= last)
-            .map(|r| (r.start, r.line))
+            .map(|r| CommandStart {
+                step: r.start,
+                line: r.line,
+            })
             .collect();
         Detail {
             first,

@@ -211,10 +211,10 @@ pub fn page_view(view: &StepView, pfn: u64, dispatch: &Callback<Action>) -> Html
         Some(pg) => {
             let n = pg.changed_count();
             html! { <>
-                <dl class="frame-info">{ for pg.info.roles.iter().map(|(k, v)| html! { <><dt>{ *k }</dt><dd>{ v.clone() }</dd></> }) }</dl>
+                <dl class="frame-info">{ for pg.info.roles.iter().map(|r| html! { <><dt>{ r.what }</dt><dd>{ r.text.clone() }</dd></> }) }</dl>
                 <p class="changed" data-testid="page-changed">{
                     if n == 0 { format!("Step {} changed no byte of this page.", view.step) }
-                    else { format!("Step {} changed {n} bytes of this page: they are marked.", view.step) }
+                    else { format!("Step {} changed {n} byte{} of this page: marked below.", view.step, if n == 1 { "" } else { "s" }) }
                 }</p>
                 <div class="pagedump" tabindex="0" aria-label="Hex and ASCII, 16 bytes a row">{ rows(&pg.bytes, &pg.changed) }</div>
                 <div class="row">

@@ -79,7 +79,7 @@ fn step_events(run: &Run, v: &StepView, dispatch: &Callback<Action>) -> Html {
             else if v.events.is_empty() { <p class="empty">{ "The thread ran to its next yield point without an event worth recording." }</p> }
             <ol class="graph" tabindex="0" aria-label="Call graph of this step">
                 { for v.events.iter().map(|e| {
-                    let indent = format!("padding-left: {}ch", e.depth.min(20) * 2);
+                    let indent = format!("padding-left: {}ch", e.depth.min(16));
                     html! {
                         <li class={classes!("ev", e.kind)} style={indent}>
                             if let Some(pfn) = e.pfn { <button class="link" onclick={send::<MouseEvent>(dispatch, Action::Select(Some(Selection::Pfn(pfn))))}>{ &e.text }</button> } else { { &e.text } }
@@ -182,7 +182,7 @@ fn inspector(v: &StepView, selection: Option<&Selection>, dispatch: &Callback<Ac
         Some(Selection::Pfn(pfn)) => html! { <>
             <dl>
                 { row("page frame", format!("pfn {pfn:#x}")) }
-                { for s.frame.iter().filter(|(f, _)| f == pfn).flat_map(|(_, i)| i.roles.iter()).map(|(k, v)| row(k, v.clone())) }
+                { for s.frame.iter().filter(|(f, _)| f == pfn).flat_map(|(_, i)| i.roles.iter()).map(|r| row(r.what, r.text.clone())) }
             </dl>
             <button onclick={send::<MouseEvent>(dispatch, Action::OpenPage(Some(*pfn)))} aria-haspopup="dialog">{ "Page contents" }</button>
         </> },

@@ -187,17 +187,17 @@ pub fn timeline(p: TimelineArgs<'_>) -> Html {
                 <div class="near-wrap">
                     <svg class="near" viewBox={format!("0 0 {cols} {h}")} preserveAspectRatio="none" height={h.to_string()} role="img"
                          aria-label={format!("Steps {} to {}, one column each", det.first, det.first + cols as u32 - 1)} onclick={click_near}>
-                        { for det.steps.iter().enumerate().map(|(i, (lane, marks))| {
+                        { for det.steps.iter().enumerate().map(|(i, st)| {
                             let s = det.first + i as u32;
                             html! { <g class={classes!((s == step).then_some("cur"))}>
-                                <rect class="ran" x={i.to_string()} y={(*lane as u32 * ROW + 1).to_string()} width="0.9" height={(ROW - 2).to_string()} />
-                                { for MARK_ROWS.iter().enumerate().filter(|(_, (_, k))| marks & k.mark() != 0).map(|(j, (_, k))| html! {
+                                <rect class="ran" x={i.to_string()} y={(st.lane as u32 * ROW + 1).to_string()} width="0.9" height={(ROW - 2).to_string()} />
+                                { for MARK_ROWS.iter().enumerate().filter(|(_, (_, k))| st.marks & k.mark() != 0).map(|(j, (_, k))| html! {
                                     <rect class={classes!("mk", k.name().replace(' ', "-"))} x={i.to_string()} y={((lanes + j) as u32 * ROW + 1).to_string()} width="0.9" height={(ROW - 2).to_string()} />
                                 }) }
                             </g> }
                         }) }
-                        { for det.starts.iter().map(|(s, _)| {
-                            let x = s - det.first;
+                        { for det.starts.iter().map(|c| {
+                            let x = c.step - det.first;
                             html! { <line class="cmd" x1={x.to_string()} x2={x.to_string()} y1="0" y2={h.to_string()} /> }
                         }) }
                         if step >= det.first && step > 0 {
@@ -205,8 +205,8 @@ pub fn timeline(p: TimelineArgs<'_>) -> Html {
                         }
                     </svg>
                     <div class="starts" aria-hidden="true">
-                        { for det.starts.iter().map(|(s, line)| html! {
-                            <span style={format!("left: {}%", (s - det.first) * 100 / cols as u32)}>{ format!("L{line}") }</span>
+                        { for det.starts.iter().map(|c| html! {
+                            <span style={format!("left: {}%", (c.step - det.first) * 100 / cols as u32)}>{ format!("L{}", c.line) }</span>
                         }) }
                     </div>
                 </div>
