@@ -155,7 +155,9 @@ pub fn event(e: &Event, n: &Names) -> Json {
                 }),
             );
         }
-        EventKind::Unlock { lock } => put("lock", json!(lock.to_string())),
+        EventKind::Unlock { lock } | EventKind::TryLockFailed { lock } => {
+            put("lock", json!(lock.to_string()))
+        }
         EventKind::Wait { on } => put("on", json!(on.to_string())),
         EventKind::Copy {
             func,
@@ -196,20 +198,26 @@ pub fn event(e: &Event, n: &Names) -> Json {
             put("major", json!(major));
         }
         EventKind::Pte {
+            op,
             vaddr,
             pfn,
             writable,
             special,
             ..
         } => {
+            put("op", json!(op.name()));
             put("vaddr", json!(vaddr));
             put("pfn", json!(pfn.0));
             put("writable", json!(writable));
             put("special", json!(special));
         }
         EventKind::PageCache {
-            ino, index, pfn, ..
+            op,
+            ino,
+            index,
+            pfn,
         } => {
+            put("op", json!(op.name()));
             put("ino", json!(ino));
             put("index", json!(index));
             put("pfn", json!(pfn.0));
@@ -300,4 +308,32 @@ pub fn report_fields(r: &Report) -> Map<String, Json> {
     );
     m.insert("schedule".into(), json!(r.replay));
     m
+}
+
+/// The explorer's JSON: `complete`, `executions`, `elapsed_ms` and the `outcomes`, each with
+/// its `violations`, `count`, the `schedule` that reproduces it and the threads' `results`.
+pub fn explore(r: &daxlab_core::engine::explore::Report, elapsed_ms: u64) -> Json {
+    json!({
+        "complete": r.complete,
+        "executions": r.executions,
+        "pruned": r.pruned,
+        "elapsed_ms": elapsed_ms,
+        "outcomes": r.outcomes.iter().map(|o| json!({
+            "violations": o.violations,
+            "count": o.count,
+            "schedule": o.schedule.join("\n"),
+            "results": o.results,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The explorer's JSON for invalid scenario text.
+pub fn explore_error(e: &ParseError) -> Json {
+    json!({
+        "complete": false,
+        "executions": 0,
+        "elapsed_ms": 0,
+        "outcomes": [],
+        "error": { "line": e.line, "col": e.col, "message": e.message },
+    })
 }

@@ -113,7 +113,11 @@ fn running_in_slices_gives_the_same_trace_as_running_in_one_go() {
             events.extend(e.take_events());
         }
         events.extend(e.take_events());
-        assert!(slices > 1, "{}: ran in {slices} slices", p.display());
+        assert!(
+            slices > 1 || whole.steps < 14,
+            "{}: ran in {slices} slices",
+            p.display()
+        );
         assert_eq!(
             fingerprint(&Report::of(&e, events)),
             fingerprint(&whole),

@@ -72,7 +72,7 @@ fn errors_name_what_was_expected_and_where() {
         (
             "expect write f 0 \"a\" == ENOTANERRNO",
             1,
-            23,
+            25,
             "unknown errno",
         ),
     ];

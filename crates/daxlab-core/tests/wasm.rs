@@ -59,3 +59,43 @@ fn bad_text_is_an_error_not_a_panic() {
     let e = r.error.expect("an error");
     assert_eq!((e.line, e.col), (2, 11));
 }
+
+/// Jumping to a step (nearest checkpoint, then replay) gives the machine that running straight
+/// there gives, at steps inside long commands and inside a race's group of threads.
+#[wasm_bindgen_test]
+fn jumps_equal_running_straight_there_in_the_browser() {
+    use daxlab_core::engine::exec::{Execution, RunOptions};
+    use daxlab_core::engine::trace::TraceMode;
+    use daxlab_core::lang::parse::parse;
+    let long = "device d brd size=16M\nmkfs ext2 /dev/d\nmount /dev/d /dax -o dax\n\
+                open f /dax/f create\nwrite f 0 fill=7 len=1M\nread f 0 1M\n";
+    for text in [
+        long,
+        include_str!("../../../scenarios/races/r1-two-write-faults.dax"),
+    ] {
+        let s = parse(text).expect("valid");
+        let opts = |trace, checkpoint_every| RunOptions {
+            trace,
+            keep_steps: true,
+            checkpoint_every,
+            batch: false,
+        };
+        let mut whole = Execution::new(&s, opts(TraceMode::Full, 7)).expect("runs");
+        whole.run_to_end();
+        assert!(whole.checkpoints().len() > 1, "checkpoints were taken");
+        let total = whole.step();
+        for k in 1..8 {
+            let step = total * k / 8;
+            let jumped = whole.fork_at(step, opts(TraceMode::Off, 0));
+            let mut straight = Execution::new(&s, opts(TraceMode::Off, 0)).expect("runs");
+            straight.advance(step);
+            assert_eq!(jumped.step(), step);
+            assert_eq!(
+                format!("{:?}", jumped.machine()),
+                format!("{:?}", straight.machine()),
+                "machine at step {step}"
+            );
+            assert_eq!(jumped.counters(), straight.counters());
+        }
+    }
+}

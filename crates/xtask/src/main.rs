@@ -4,35 +4,65 @@
 //! - `cargo xtask test`: install what is missing (and Chromium for the browser tests), then run
 //!   every layer of tests and print the pass counts of each.
 //! - `cargo xtask dist [--public-url URL]`: the release site in `dist/`, ready to publish.
+//! - `cargo xtask bench [--json] [--quick]`: the speed figures, as ratios and rates measured in
+//!   one run (see `bench.rs`).
 //!
 //! Every install is pinned and skipped when the right version is already there.
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+use clap::{Parser, Subcommand};
+
 /// Versions that work together on this project's machines (see README).
 const TRUNK: &str = "0.21.14";
 const WASM_BINDGEN: &str = "0.2.130";
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
+pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 type Result<T = ()> = std::result::Result<T, String>;
 
+/// DAX Lab's task runner.
+#[derive(Parser)]
+#[command(name = "cargo xtask", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Install what is missing, then serve the app with trunk on http://127.0.0.1:8080/.
+    Serve,
+    /// Install what is missing, then run every layer of tests.
+    Test,
+    /// Build the release site into dist/.
+    Dist {
+        /// The URL path the site will be served under (e.g. /daxlab/).
+        #[arg(long)]
+        public_url: Option<String>,
+    },
+    /// Measure DAX Lab's speed and print one table of ratios and rates.
+    Bench {
+        /// Print one JSON object instead of the table (progress goes to stderr).
+        #[arg(long)]
+        json: bool,
+        /// Run each benchmark for a few seconds only.
+        #[arg(long)]
+        quick: bool,
+    },
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cli = Cli::parse();
     let root = root();
-    let r = match args.first().map(String::as_str) {
-        Some("serve") => setup(&root).and_then(|_| serve(&root)),
-        Some("test") => setup(&root).and_then(|_| test(&root)),
-        Some("dist") => {
-            let url = args
-                .iter()
-                .position(|a| a == "--public-url")
-                .and_then(|i| args.get(i + 1))
-                .cloned();
-            setup(&root).and_then(|_| dist(&root, url.as_deref()))
-        }
-        _ => Err("usage: cargo xtask serve | test | dist [--public-url URL]".into()),
+    let r = match cli.task {
+        Task::Serve => setup(&root).and_then(|_| serve(&root)),
+        Task::Test => setup(&root).and_then(|_| test(&root)),
+        Task::Dist { public_url } => setup(&root).and_then(|_| dist(&root, public_url.as_deref())),
+        Task::Bench { json, quick } => bench::run(&root, json, quick),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -50,7 +80,7 @@ fn root() -> PathBuf {
         .unwrap_or_else(|_| ".".into())
 }
 
-fn say(what: &str) {
+pub(crate) fn say(what: &str) {
     println!("\n==> {what}");
 }
 
@@ -84,7 +114,7 @@ fn run_capture(step: &str, cmd: &mut Command) -> Result<String> {
     }
 }
 
-fn output(cmd: &str, args: &[&str]) -> Option<String> {
+pub(crate) fn output(cmd: &str, args: &[&str]) -> Option<String> {
     let o = Command::new(cmd).args(args).output().ok()?;
     o.status
         .success()

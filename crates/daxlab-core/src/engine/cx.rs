@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::footprint::{Access, Obj};
-use super::trace::{Event, EventKind, Shown, StepMark, SysResult, Trace, TraceMode};
+use super::trace::{Counters, Event, EventKind, Shown, StepMark, SysResult, Trace, TraceMode};
 use crate::errno::KResult;
 use crate::kernel::resume::Resume;
 use crate::state::lock::{LockMode, LockName};
@@ -39,6 +39,8 @@ pub struct World {
     pub parked: Vec<Option<Resume>>,
     /// The bytes each thread's last `load` produced, until the engine takes them.
     pub loaded: Vec<Option<crate::lang::data::Bytes>>,
+    /// The files as finished operations left them, and the invariant checks.
+    pub ghost: super::ghost::Ghost,
 }
 
 impl World {
@@ -48,12 +50,13 @@ impl World {
             m,
             trace: Trace::new(mode),
             step: 0,
-            foot: Vec::new(),
+            foot: Vec::with_capacity(64),
             steps: None,
             batch: 0,
             capture_wanted: false,
             parked: Vec::new(),
             loaded: Vec::new(),
+            ghost: Default::default(),
         }
     }
 
@@ -78,6 +81,46 @@ impl World {
         self.foot.clear();
         if let Some(p) = self.parked.get_mut(tid.0 as usize) {
             *p = None;
+        }
+    }
+
+    /// Record an event of thread `tid`: the counters and step marks always, the event itself
+    /// if the trace keeps events.
+    pub fn record(&mut self, tid: Tid, mount: Option<MountId>, ns: u64, kind: EventKind) {
+        if self.ghost.enabled
+            && matches!(
+                kind,
+                EventKind::Pte {
+                    op: super::trace::PteOp::Install,
+                    ..
+                } | EventKind::BlockFree { .. }
+            )
+        {
+            self.ghost.ptes_changed = true;
+        }
+        // Nobody keeps this event and no counter counts it: nothing to do.
+        if self.trace.mode != TraceMode::Full
+            && self.steps.is_none()
+            && ns == 0
+            && !Counters::counts(&kind)
+        {
+            return;
+        }
+        if let Some(s) = self.steps.as_mut().and_then(|s| s.last_mut()) {
+            s.marks |= StepMark::of(&kind);
+            if let EventKind::Copy { bytes, .. } = kind {
+                s.bytes = s.bytes.saturating_add(bytes as u32);
+            }
+        }
+        self.trace.count(mount, ns, &kind);
+        if self.trace.mode == TraceMode::Full {
+            self.trace.events.push(Event {
+                step: self.step,
+                thread: tid,
+                mount,
+                ns,
+                kind,
+            });
         }
     }
 
@@ -156,7 +199,6 @@ impl<T: Show, F: Future<Output = T>> Future for Call<'_, F> {
         if !*this.started {
             *this.started = true;
             this.cx.push(this.func, None);
-            this.cx.emit(EventKind::Call { func: this.func });
         }
         match this.f.poll(ctx) {
             Poll::Ready(r) => {
@@ -191,7 +233,6 @@ impl<'a, F: Future<Output = SysResult>> Future for FrameCall<'a, F> {
         if !*this.started {
             *this.started = true;
             this.cx.push(this.func, Some(*this.tail));
-            this.cx.emit(EventKind::Call { func: this.func });
         }
         match this.f.poll(ctx) {
             Poll::Ready(r) => {
@@ -332,21 +373,7 @@ impl Cx {
 
     /// Record an event that took `ns` of simulated time.
     pub fn emit_ns(&self, ns: u64, kind: EventKind) {
-        let mut w = self.w.borrow_mut();
-        let step = w.step;
-        if let Some(s) = w.steps.as_mut().and_then(|s| s.last_mut()) {
-            s.marks |= StepMark::of(&kind);
-            if let EventKind::Copy { bytes, .. } = kind {
-                s.bytes = s.bytes.saturating_add(bytes as u32);
-            }
-        }
-        w.trace.record(Event {
-            step,
-            thread: self.tid,
-            mount: self.mount,
-            ns,
-            kind,
-        });
+        self.w.borrow_mut().record(self.tid, self.mount, ns, kind);
     }
 
     /// A point where another thread may run.
@@ -378,16 +405,18 @@ impl Cx {
         }
     }
 
+    /// Enter `func`: on the thread's stack, and a `call` event if the trace keeps events.
     fn push(&self, func: &'static str, tail: Option<Tail>) {
         let mut w = self.w.borrow_mut();
         let t = self.tid.0 as usize;
-        w.m.tasks[t].stack.push(Frame { func, tail });
-    }
-
-    fn pop(&self) {
-        let mut w = self.w.borrow_mut();
-        let t = self.tid.0 as usize;
-        w.m.tasks[t].stack.pop();
+        w.m.tasks[t].stack.push(Frame {
+            func,
+            tail,
+            mount: self.mount,
+        });
+        if w.trace.mode == TraceMode::Full {
+            w.record(self.tid, self.mount, 0, EventKind::Call { func });
+        }
     }
 
     /// Call a kernel function: `call` and `return` events around it (ftrace function_graph),
@@ -435,28 +464,57 @@ impl Cx {
         r
     }
 
+    /// Return from `func`: off the stack, and a `return` event if the trace keeps events.
     fn ret<T: Show>(&self, func: &'static str, r: &T) {
-        self.pop();
-        self.emit(EventKind::Return {
-            func,
-            ret: r.shown(),
-        });
+        let mut w = self.w.borrow_mut();
+        let t = self.tid.0 as usize;
+        w.m.tasks[t].stack.pop();
+        if w.trace.mode == TraceMode::Full {
+            let ret = r.shown();
+            w.record(self.tid, self.mount, 0, EventKind::Return { func, ret });
+        }
+    }
+
+    /// What checking blocker `b` reads: a lock's writer side, and for a writer also its
+    /// readers; or the inode's direct I/O count.
+    fn note_check(&self, w: &mut World, b: Blocker) {
+        match b {
+            Blocker::Lock(l, mode) => {
+                self.note(w, Obj::Lock(l), false);
+                if mode == LockMode::Write {
+                    self.note(w, Obj::LockReaders(l), false);
+                }
+            }
+            Blocker::DioCount(ino) => self.note(w, Obj::DioCount(ino), false),
+        }
+    }
+
+    /// The object a lock hold (or release) in `mode` changes.
+    fn hold_obj(&self, lock: LockName, mode: LockMode) -> Obj {
+        match mode {
+            LockMode::Read => Obj::LockReader(lock, self.tid),
+            LockMode::Write => Obj::Lock(lock),
+        }
     }
 
     /// Wait until `b` no longer holds; the scheduler does not run this thread meanwhile.
     pub async fn block_on(&self, b: Blocker) {
-        let obj = match b {
-            Blocker::Lock(l, _) => Obj::Lock(l),
-            Blocker::DioCount(ino) => Obj::DioCount(ino),
-        };
         let mut announced = false;
         loop {
             let ok = {
                 let mut w = self.w.borrow_mut();
-                // Registering as a waiter changes what readers of an rwsem may do: a write.
-                self.note(&mut w, obj, true);
+                self.note_check(&mut w, b);
                 let ok = w.can_proceed(self.tid, b);
-                w.m.tasks[self.tid.0 as usize].blocked = if ok { None } else { Some(b) };
+                let task = &mut w.m.tasks[self.tid.0 as usize];
+                let was = task.blocked.is_some();
+                task.blocked = if ok { None } else { Some(b) };
+                // A writer that starts or stops waiting changes what readers of an rwsem may
+                // do (writer preference): a write of the lock's writer side.
+                if let Blocker::Lock(l, LockMode::Write) = b {
+                    if was || !ok {
+                        self.note(&mut w, Obj::Lock(l), true);
+                    }
+                }
                 ok
             };
             if ok {
@@ -478,7 +536,9 @@ impl Cx {
         }
         self.yield_now().await;
         self.block_on(Blocker::Lock(lock, mode)).await;
-        self.write(Obj::Lock(lock), |m| m.locks.acquire(lock, mode, self.tid));
+        self.write(self.hold_obj(lock, mode), |m| {
+            m.locks.acquire(lock, mode, self.tid)
+        });
         self.emit(EventKind::Lock { lock, mode });
     }
 
@@ -489,16 +549,20 @@ impl Cx {
         }
         let got = {
             let mut w = self.w.borrow_mut();
-            self.note(&mut w, Obj::Lock(lock), true);
+            self.note_check(&mut w, Blocker::Lock(lock, mode));
             let ok = w.can_proceed(self.tid, Blocker::Lock(lock, mode));
             if ok {
+                let obj = self.hold_obj(lock, mode);
+                self.note(&mut w, obj, true);
                 w.m.locks.acquire(lock, mode, self.tid);
             }
             ok
         };
-        if got {
-            self.emit(EventKind::Lock { lock, mode });
-        }
+        self.emit(if got {
+            EventKind::Lock { lock, mode }
+        } else {
+            EventKind::TryLockFailed { lock }
+        });
         got
     }
 
@@ -507,7 +571,9 @@ impl Cx {
         if self.dropped(lock) {
             return;
         }
-        self.write(Obj::Lock(lock), |m| m.locks.release(lock, self.tid));
+        let mode = self.peek().m.locks.mode_held(lock, self.tid);
+        let obj = self.hold_obj(lock, mode.unwrap_or(LockMode::Write));
+        self.write(obj, |m| m.locks.release(lock, self.tid));
         self.emit(EventKind::Unlock { lock });
         self.yield_now().await;
     }

@@ -11,6 +11,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::cx::{Cx, World};
+use super::footprint::{Access, Obj};
 use super::sched::{Choice, Pick, Scheduler, Script};
 use super::trace::{Counters, Event, EventKind, SchedNote, StepMark, TraceMode};
 use crate::kernel::resume::Resume;
@@ -118,6 +119,7 @@ struct Checkpoint {
     choices: usize,
     violations: usize,
     loaded: Vec<Option<crate::lang::data::Bytes>>,
+    ghost: super::ghost::Ghost,
 }
 
 /// Checkpoints shared by a run and the forks made from it.
@@ -156,8 +158,17 @@ pub struct ChoiceMade {
     pub default: bool,
 }
 
+/// Buffers a group step reuses.
+#[derive(Default)]
+struct Scratch {
+    alive: Vec<Tid>,
+    runnable: Vec<Tid>,
+    blocked: Vec<(Tid, Blocker)>,
+}
+
 /// A run of a scenario.
 pub struct Execution {
+    scratch: Scratch,
     scenario: Rc<Scenario>,
     world: Rc<RefCell<World>>,
     threads: Vec<Thread>,
@@ -174,6 +185,13 @@ pub struct Execution {
     last_checkpoint: u32,
     stop_at: u32,
     done: bool,
+}
+
+/// A step that starts or ends a command on a file touches what the invariants compare with.
+fn note_ghost(w: &mut World, a: Access) {
+    if w.trace.mode == TraceMode::Footprint {
+        w.foot.push(a);
+    }
 }
 
 /// Check a scenario's `schedule` lines and work out its groups of concurrent threads: the
@@ -271,7 +289,14 @@ impl Execution {
         if opts.keep_steps {
             w.steps = Some(Vec::new());
         }
+        // A run with concurrent threads, or one that asks about violations, is checked.
+        w.ghost.enabled = s.items.iter().any(|i| match i {
+            Item::Thread { .. } => true,
+            Item::Stmt(st) => matches!(st.cmd, Command::ExpectViolation(_)),
+            Item::Schedule { .. } => false,
+        });
         let mut e = Execution {
+            scratch: Scratch::default(),
             scenario: Rc::new(s.clone()),
             world: Rc::new(RefCell::new(w)),
             threads: vec![Thread {
@@ -328,7 +353,14 @@ impl Execution {
     /// The counters now, in total and per mount (by mount index).
     pub fn counters(&self) -> (Counters, Vec<Counters>) {
         let w = self.world.borrow();
-        (w.trace.counters, w.trace.by_mount.clone())
+        let mut by = w.trace.by_mount.clone();
+        by.resize(w.m.mounts.len().max(by.len()), Counters::default());
+        (w.trace.counters, by)
+    }
+
+    /// The footprint of the last step (when the trace keeps footprints).
+    pub fn footprint(&self) -> Vec<super::footprint::Access> {
+        self.world.borrow().foot.clone()
     }
 
     /// Results so far, in completion order.
@@ -422,51 +454,56 @@ impl Execution {
         self.advance(MAX_STEPS);
     }
 
-    fn group_alive(&self, g: usize) -> Vec<Tid> {
-        self.threads
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.group == Some(g) && t.alive())
-            .map(|(i, _)| Tid(i as u16))
-            .collect()
-    }
-
     fn group_step(&mut self, g: usize) {
-        let alive = self.group_alive(g);
-        if alive.is_empty() {
+        // Reused buffers: the step loop allocates nothing.
+        let mut s = std::mem::take(&mut self.scratch);
+        s.alive.clear();
+        s.runnable.clear();
+        s.blocked.clear();
+        for (i, t) in self.threads.iter().enumerate() {
+            if t.group == Some(g) && t.alive() {
+                s.alive.push(Tid(i as u16));
+            }
+        }
+        if s.alive.is_empty() {
             self.phase = Phase::Between;
+            self.scratch = s;
             return;
         }
-        let runnable: Vec<Tid> = alive
-            .iter()
-            .copied()
-            .filter(|t| self.runnable(*t))
-            .collect();
-        if runnable.is_empty() {
-            self.deadlock(&alive);
+        for t in &s.alive {
+            if self.runnable(*t) {
+                s.runnable.push(*t);
+            }
+        }
+        if s.runnable.is_empty() {
+            self.deadlock(&s.alive);
+            self.scratch = s;
             return;
         }
-        let blocked: Vec<(Tid, Blocker)> = {
+        {
             let w = self.world.borrow();
-            alive
-                .iter()
-                .filter_map(|t| w.m.tasks[t.0 as usize].blocked.map(|b| (*t, b)))
-                .collect()
-        };
+            for t in &s.alive {
+                if let Some(b) = w.m.tasks[t.0 as usize].blocked {
+                    s.blocked.push((*t, b));
+                }
+            }
+        }
         let pick = self.sched.pick(&Choice {
             group: g,
-            alive: &alive,
-            runnable: &runnable,
-            blocked: &blocked,
+            alive: &s.alive,
+            runnable: &s.runnable,
+            blocked: &s.blocked,
         });
+        let (first, solo) = (s.runnable[0], s.alive.len() == 1);
+        self.scratch = s;
         match pick {
             Pick::Run(t) => {
                 self.choices.push(ChoiceMade {
                     group: g,
                     tid: t,
-                    default: runnable[0] == t,
+                    default: first == t,
                 });
-                let solo = alive.len() == 1 && !self.sched.scripted(g);
+                let solo = solo && !self.sched.scripted(g);
                 self.run_step(t, solo);
             }
             Pick::Skip(t, note) => self.note(t, note),
@@ -616,6 +653,13 @@ impl Execution {
             w.begin_step(tid);
             w.batch = budget;
         }
+        // The command's first step: the invariants learn what it is about to change or read.
+        if let Some(run) = &self.threads[t].current {
+            if run.start == self.step() {
+                let stmt = run.stmt.clone();
+                self.begin_ghost(tid, &stmt, run.start);
+            }
+        }
         let Some(run) = self.threads[t].current.as_mut() else {
             return;
         };
@@ -628,11 +672,36 @@ impl Execution {
         self.after_step();
     }
 
+    /// The ghost files learn that `tid` starts `stmt`.
+    fn begin_ghost(&self, tid: Tid, stmt: &Stmt, start: u32) {
+        let mut w = self.world.borrow_mut();
+        if w.ghost.enabled {
+            let w = &mut *w;
+            let pid = self.threads[tid.0 as usize].pid;
+            if let Some(a) = w.ghost.begin(&w.m, tid, pid, &stmt.cmd, start) {
+                note_ghost(w, a);
+            }
+        }
+    }
+
     fn finish(&mut self, tid: Tid, outcome: Outcome) {
         let t = tid.0 as usize;
         let Some(run) = self.threads[t].current.take() else {
             return;
         };
+        {
+            let mut w = self.world.borrow_mut();
+            if w.ghost.enabled {
+                let w = &mut *w;
+                let step = w.step;
+                if let Some(a) = w
+                    .ghost
+                    .finish(&w.m, tid, &outcome, step, &mut self.violations)
+                {
+                    note_ghost(w, a);
+                }
+            }
+        }
         if self.threads[t].group.is_some() {
             self.threads[t].pc += 1;
         }
@@ -678,6 +747,28 @@ impl Execution {
     }
 
     fn after_step(&mut self) {
+        {
+            let mut w = self.world.borrow_mut();
+            if w.ghost.enabled {
+                let w = &mut *w;
+                let quiescent = self.threads.iter().all(|t| t.current.is_none());
+                let names = |t: Tid| self.threads[t.0 as usize].name.clone();
+                let mut read = Vec::new();
+                w.ghost.after_step(
+                    &w.m,
+                    &names,
+                    w.step,
+                    quiescent,
+                    &mut self.violations,
+                    &mut read,
+                );
+                if w.trace.mode == TraceMode::Footprint {
+                    // What the checks read is part of the step.
+                    w.foot
+                        .extend(read.into_iter().map(|obj| Access { obj, write: false }));
+                }
+            }
+        }
         if self.opts.checkpoint_every == 0 {
             return;
         }
@@ -732,6 +823,7 @@ impl Execution {
             choices: self.choices.len(),
             violations: self.violations.len(),
             loaded: w.loaded.clone(),
+            ghost: w.ghost.clone(),
         };
         drop(w);
         let mut cks = self.checkpoints.borrow_mut();
@@ -757,20 +849,15 @@ impl Execution {
     /// and run on from there with `opts` (a fork takes no checkpoints of its own; it uses its
     /// parent's).
     pub fn fork_at(&self, step: u32, opts: RunOptions) -> Execution {
-        let ck = {
-            let cks = self.checkpoints.borrow();
-            cks.list
-                .iter()
-                .rev()
-                .find(|c| c.step <= step)
-                .or(cks.list.first())
-                .cloned()
-        };
+        let cks = self.checkpoints.borrow();
+        let ck = cks
+            .list
+            .iter()
+            .rev()
+            .find(|c| c.step <= step)
+            .or(cks.list.first());
         let mut e = match ck {
-            Some(ck) => {
-                let sched = ck.sched.clone();
-                self.restore(&ck, opts, sched)
-            }
+            Some(ck) => self.restore(ck, opts, ck.sched.clone()),
             None => {
                 // No checkpoints: run from the start.
                 let (groups, _) = groups(&self.scenario).unwrap_or_default();
@@ -781,6 +868,7 @@ impl Execution {
                 Self::build(&self.scenario, opts, groups, self.sched.clone())
             }
         };
+        drop(cks);
         e.advance(step.saturating_sub(e.step()));
         e
     }
@@ -820,6 +908,15 @@ impl Execution {
         cks.list.iter().rposition(|c| c.step == self.step())
     }
 
+    /// A clone of this run at its current step, when every thread can be captured there: it
+    /// goes on exactly as this one would, scheduled by a copy of this run's scheduler.
+    pub fn fork(&mut self, opts: RunOptions) -> Option<Execution> {
+        let i = self.checkpoint_now()?;
+        let cks = self.checkpoints.borrow();
+        let ck = cks.list.get(i)?;
+        Some(self.restore(ck, opts, ck.sched.clone()))
+    }
+
     /// A new run restored from checkpoint `index`, scheduled by `sched` from there.
     pub fn fork_from(
         &self,
@@ -827,8 +924,8 @@ impl Execution {
         opts: RunOptions,
         sched: Box<dyn Scheduler>,
     ) -> Option<Execution> {
-        let ck = self.checkpoints.borrow().list.get(index).cloned()?;
-        Some(self.restore(&ck, opts, sched))
+        let cks = self.checkpoints.borrow();
+        Some(self.restore(cks.list.get(index)?, opts, sched))
     }
 
     fn restore(&self, ck: &Checkpoint, opts: RunOptions, sched: Box<dyn Scheduler>) -> Execution {
@@ -837,6 +934,7 @@ impl Execution {
         w.trace.counters = ck.counters;
         w.trace.by_mount = ck.by_mount.clone();
         w.loaded = ck.loaded.clone();
+        w.ghost = ck.ghost.clone();
         if opts.keep_steps {
             let steps = self.world.borrow().steps.clone().unwrap_or_default();
             w.steps = Some(steps[..(ck.step as usize).min(steps.len())].to_vec());
@@ -869,6 +967,7 @@ impl Execution {
             })
             .collect();
         Execution {
+            scratch: Scratch::default(),
             scenario: self.scenario.clone(),
             world,
             threads,
@@ -876,8 +975,16 @@ impl Execution {
             phase: ck.phase,
             next_item: ck.next_item,
             groups: self.groups.clone(),
-            results: self.results[..ck.results.min(self.results.len())].to_vec(),
-            choices: self.choices[..ck.choices.min(self.choices.len())].to_vec(),
+            results: {
+                let mut v = Vec::with_capacity(ck.results + 8);
+                v.extend_from_slice(&self.results[..ck.results.min(self.results.len())]);
+                v
+            },
+            choices: {
+                let mut v = Vec::with_capacity(ck.choices + 64);
+                v.extend_from_slice(&self.choices[..ck.choices.min(self.choices.len())]);
+                v
+            },
             violations: self.violations[..ck.violations.min(self.violations.len())].to_vec(),
             opts: RunOptions {
                 checkpoint_every: 0,

@@ -45,8 +45,20 @@ pub enum Obj {
     Mms,
     /// The open file descriptions and descriptor tables.
     Files,
-    /// A lock's state.
+    /// A lock's writer side: its writer, and the writers waiting for it (a waiting writer
+    /// stops new readers of an rwsem).
     Lock(LockName),
+    /// One thread's read hold of an rwsem (two readers commute).
+    LockReader(LockName, crate::state::Tid),
+    /// Every read hold of an rwsem (what a writer waits for).
+    LockReaders(LockName),
+    /// The invariant checker's copy of a file: its bytes, written when a command that
+    /// changes the file ends, read by the checks that compare with it; it covers every
+    /// [`Obj::GhostOf`] of the file.
+    Ghost(u64),
+    /// What one thread's command in flight on a file is about to change (noted when it
+    /// starts: two such starts commute).
+    GhostOf(u64, crate::state::Tid),
 }
 
 impl Obj {
@@ -58,6 +70,8 @@ impl Obj {
             (Block(a, _), Blocks(b)) | (Blocks(a), Block(b, _)) => a == b,
             (CachePage(a, _), Cache(b)) | (Cache(a), CachePage(b, _)) => a == b,
             (Pte(a, _), Mm(b)) | (Mm(a), Pte(b, _)) => a == b,
+            (LockReader(a, _), LockReaders(b)) | (LockReaders(a), LockReader(b, _)) => a == b,
+            (GhostOf(a, _), Ghost(b)) | (Ghost(a), GhostOf(b, _)) => a == b,
             (Mms, Mm(_) | Pte(..) | Mms) | (Mm(_) | Pte(..), Mms) => true,
             (a, b) => a == b,
         }

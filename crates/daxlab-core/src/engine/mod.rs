@@ -3,6 +3,8 @@
 
 pub mod cx;
 pub mod exec;
+pub mod explore;
 pub mod footprint;
+pub mod ghost;
 pub mod sched;
 pub mod trace;

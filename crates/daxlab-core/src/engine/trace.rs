@@ -76,6 +76,22 @@ pub enum PteOp {
     Remove,
     /// A PTE was made read-only in place (`page_mkclean` at writeback).
     WriteProtect,
+    /// A fault's PTE was not installed: the entry changed while the fault slept
+    /// (`pte_same` failed under the PTE lock), and the fault dropped its page.
+    Lost,
+}
+
+impl PteOp {
+    /// The operation's name in the runner's JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            PteOp::Install => "install",
+            PteOp::MakeWritable => "make_writable",
+            PteOp::Remove => "remove",
+            PteOp::WriteProtect => "write_protect",
+            PteOp::Lost => "lost",
+        }
+    }
 }
 
 /// What a page-cache change did.
@@ -89,6 +105,18 @@ pub enum CacheOp {
     Clean,
     /// A page was removed from the mapping.
     Remove,
+}
+
+impl CacheOp {
+    /// The operation's name in the runner's JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            CacheOp::Add => "add",
+            CacheOp::Dirty => "dirty",
+            CacheOp::Clean => "clean",
+            CacheOp::Remove => "remove",
+        }
+    }
 }
 
 /// The kinds of fault the model distinguishes.
@@ -173,6 +201,11 @@ pub enum EventKind {
         lock: LockName,
         /// Read or write.
         mode: LockMode,
+    },
+    /// A trylock found the lock taken and gave up (`trylock_page` in eviction).
+    TryLockFailed {
+        /// The lock.
+        lock: LockName,
     },
     /// A lock was released.
     Unlock {
@@ -346,6 +379,7 @@ event_kinds! {
     Call => "call",
     Return => "return",
     Lock => "lock",
+    TryLockFailed => "trylock_failed",
     Unlock => "unlock",
     Wait => "wait",
     Copy => "copy",
@@ -388,6 +422,8 @@ pub enum Shown {
     Block {
         /// Block number.
         block: u64,
+        /// Blocks mapped from it on.
+        blocks: u64,
         /// `BH_New`.
         new: bool,
         /// `BH_Unwritten`.
@@ -415,11 +451,17 @@ impl std::fmt::Display for Shown {
             }
             Shown::Block {
                 block,
+                blocks,
                 new,
                 unwritten,
             } => write!(
                 f,
-                "block {block}{}{}",
+                "block {block}{}{}{}",
+                if *blocks > 1 {
+                    format!(" ×{blocks}")
+                } else {
+                    String::new()
+                },
                 if *new { " new" } else { "" },
                 if *unwritten { " unwritten" } else { "" }
             ),
@@ -482,6 +524,17 @@ counters! {
 }
 
 impl Counters {
+    /// Whether an event of this kind changes a counter other than simulated time.
+    pub fn counts(kind: &EventKind) -> bool {
+        matches!(
+            kind,
+            EventKind::Copy { .. }
+                | EventKind::CopyAvoided { .. }
+                | EventKind::PageCache { .. }
+                | EventKind::Fault { .. }
+        )
+    }
+
     /// Fold one event into the counters.
     pub fn apply(&mut self, ns: u64, kind: &EventKind) {
         self.sim_ns += ns;
@@ -579,18 +632,15 @@ impl Trace {
         }
     }
 
-    /// Record an event.
-    pub fn record(&mut self, e: Event) {
-        self.counters.apply(e.ns, &e.kind);
-        if let Some(m) = e.mount {
+    /// Count an event (in every mode), in total and toward its mount.
+    pub fn count(&mut self, mount: Option<MountId>, ns: u64, kind: &EventKind) {
+        self.counters.apply(ns, kind);
+        if let Some(m) = mount {
             let i = m.0 as usize;
             if self.by_mount.len() <= i {
                 self.by_mount.resize(i + 1, Counters::default());
             }
-            self.by_mount[i].apply(e.ns, &e.kind);
-        }
-        if self.mode == TraceMode::Full {
-            self.events.push(e);
+            self.by_mount[i].apply(ns, kind);
         }
     }
 }

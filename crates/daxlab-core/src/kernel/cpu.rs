@@ -88,6 +88,12 @@ pub fn zero(cx: &Cx, func: &'static str, dst: Loc, len: u64) {
         let off = dst.page_off();
         cx.write(Obj::Frame(pfn), |m| m.mem.zero(pfn, off, len as usize));
     }
+    {
+        let mut w = cx.world();
+        if w.ghost.enabled {
+            w.ghost.kernel_zeroed(cx.tid, func, dst, len);
+        }
+    }
     cx.emit_ns(
         timing::ram_copy_ns(len),
         EventKind::Zero {

@@ -97,8 +97,9 @@ pub struct DaxIo {
     max: u64,
     bh_max: u64,
     bh: BufferHead,
-    /// The current block's kernel mapping and its device byte (`None`: a hole being read).
-    addr: Option<(DirectAccess, u64)>,
+    /// The current kernel mapping, the device byte it starts at and the file position of that
+    /// byte (`None`: a hole being read).
+    addr: Option<(DirectAccess, u64, u64)>,
     err: Option<Errno>,
 }
 
@@ -110,26 +111,37 @@ pub async fn dax_io(cx: &Cx, mut s: DaxIo) -> SysResult {
             let block = s.pos / s.bs;
             let first = s.pos % s.bs;
             if s.pos == s.bh_max {
-                match ops::get_block(cx, s.get_block, s.ino, block, s.write).await {
+                // "bh->b_size = PAGE_ALIGN(end - pos)"
+                let want = (s.end - s.pos).next_multiple_of(PAGE_SIZE) / s.bs;
+                match ops::get_block(cx, s.get_block, s.ino, block, want, s.write).await {
                     Ok(b) => s.bh = b,
                     Err(e) => {
                         s.err = Some(e);
                         break;
                     }
                 }
-                // One block per get_block in the model (see ext2::inode::get_blocks).
-                s.bh_max = s.pos - first + s.bs;
+                // "if (!buffer_size_valid(bh)) bh->b_size = 1 << blkbits;" (a hole: "Unfortunate,
+                // really, since ext4 knows precisely how long a hole is")
+                if s.bh.blocks == 0 {
+                    s.bh.blocks = 1;
+                }
+                s.bh_max = s.pos - first + s.bh.blocks * s.bs;
+            } else {
+                // Still inside the extent get_block returned: move its start up.
+                let done = s.bh.blocks * s.bs - (s.bh_max - (s.pos - first));
+                s.bh.block = s.bh.block.map(|b| b + done / s.bs);
+                s.bh.blocks -= done / s.bs;
             }
             let hole = !s.write && !s.bh.written();
             let size = if hole {
                 s.addr = None;
-                s.bs - first
+                s.bh.blocks * s.bs - first
             } else {
                 let Some(pblock) = s.bh.block else {
                     s.err = Some(Errno::EIO);
                     break;
                 };
-                let da = match dax_get_addr(cx, s.dev, s.bs, pblock, s.bs).await {
+                let da = match dax_get_addr(cx, s.dev, s.bs, pblock, s.bh.blocks * s.bs).await {
                     Ok(d) => d,
                     Err(e) => {
                         s.err = Some(e);
@@ -139,7 +151,7 @@ pub async fn dax_io(cx: &Cx, mut s: DaxIo) -> SysResult {
                 if s.bh.unwritten || s.bh.new {
                     dax_new_buf(cx, s.dev, pblock * s.bs, &da, first, s.pos, s.end);
                 }
-                s.addr = Some((da, pblock * s.bs));
+                s.addr = Some((da, pblock * s.bs, s.pos - first));
                 da.length.saturating_sub(first)
             };
             s.max = (s.pos + size).min(s.end);
@@ -151,15 +163,19 @@ pub async fn dax_io(cx: &Cx, mut s: DaxIo) -> SysResult {
         }
         let uva = s.ubuf + (s.pos - s.start);
         let copied = match s.addr {
-            Some((da, byte)) => {
-                let dloc = dev_loc(s.dev, byte, &da, s.pos % s.bs);
+            Some((da, byte, at)) => {
+                let dloc = dev_loc(s.dev, byte, &da, s.pos - at);
                 let ns = cx.read(Obj::Device(s.dev), |m| m.device(s.dev).driver.cpu_ns(n));
                 let func = if s.write {
                     "copy_from_iter"
                 } else {
                     "copy_to_iter"
                 };
-                let r = user::copy_user(cx, func, dloc, uva, n, ns, !s.write).await;
+                let r = if user::try_copy_user(cx, func, dloc, uva, n, ns, !s.write) {
+                    Ok(())
+                } else {
+                    user::copy_user(cx, func, dloc, uva, n, ns, !s.write).await
+                };
                 cx.emit(EventKind::CopyAvoided { bytes: n });
                 r
             }
@@ -256,7 +272,7 @@ pub async fn dax_zero_page_range(
         let offset = from % PAGE_SIZE;
         // The page index is passed as the block number: right only when block size ==
         // PAGE_SIZE, which a DAX mount requires.
-        let bh = ops::get_block(cx, gb, ino, index, false).await?;
+        let bh = ops::get_block(cx, gb, ino, index, 1, false).await?;
         if let (true, Some(block)) = (bh.written(), bh.block) {
             let (dev, bs) = bdev_of(cx, ino)?;
             let da = dax_get_addr(cx, dev, bs, block, PAGE_SIZE).await?;
@@ -379,7 +395,8 @@ async fn do_dax_fault_locked(
             cx.unlock(page_lock).await;
         }
     };
-    let mut bh = match ops::get_block(cx, gb, ino, block, false).await {
+    // bh.b_size = PAGE_SIZE: one block on a DAX mount.
+    let mut bh = match ops::get_block(cx, gb, ino, block, 1, false).await {
         Ok(b) => b,
         Err(_) => {
             unlock_page(page.is_some()).await;
@@ -390,7 +407,7 @@ async fn do_dax_fault_locked(
         if !write {
             return (dax_load_hole(cx, vma, pgoff, page).await, false);
         }
-        match ops::get_block(cx, gb, ino, block, true).await {
+        match ops::get_block(cx, gb, ino, block, 1, true).await {
             Ok(b) => bh = b,
             Err(e) => {
                 unlock_page(page.is_some()).await;
@@ -482,11 +499,11 @@ async fn dax_load_hole(
                         pfn
                     }
                     Ok(Some(other)) => {
-                        cx.write(Obj::Ram, |m| m.mem.free_ram(pfn));
+                        cx.write(Obj::Ram, |m| m.mem.put_page(pfn));
                         other
                     }
                     Err(_) => {
-                        cx.write(Obj::Ram, |m| m.mem.free_ram(pfn));
+                        cx.write(Obj::Ram, |m| m.mem.put_page(pfn));
                         cx.unlock(lock).await;
                         return VmFault::SigBus;
                     }
@@ -549,7 +566,7 @@ async fn dax_cow(cx: &Cx, vma: &Vma, pgoff: u64, bh: &BufferHead, had_page: bool
     cx.lock(LockName::IMmapRwsem { ino }, LockMode::Read).await;
     if pgoff >= size_pages(cx, ino) {
         cx.unlock(LockName::IMmapRwsem { ino }).await;
-        cx.write(Obj::Ram, |m| m.mem.free_ram(cow));
+        cx.write(Obj::Ram, |m| m.mem.put_page(cow));
         return VmFault::SigBus;
     }
     VmFault::Cow {

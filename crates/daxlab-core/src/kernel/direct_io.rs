@@ -12,6 +12,7 @@ use crate::errno::{Errno, KResult};
 use crate::kernel::resume::Resume;
 use crate::kernel::{bio, cpu, filemap, gup, ops};
 use crate::state::block_dev::BioTarget;
+use crate::state::fs::BufferHead;
 use crate::state::lock::{LockMode, LockName};
 use crate::state::mem::{FrameUse, PAGE_SIZE, SECTOR_SIZE};
 use crate::state::ops::GetBlock;
@@ -30,6 +31,12 @@ pub struct BlockdevDio {
     start: u64,
     pos: u64,
     end: u64,
+    /// The last mapping `get_more_blocks` returned.
+    bh: BufferHead,
+    /// `blocks_available`: blocks of that mapping not yet used.
+    available: u64,
+    /// `next_block_for_io`.
+    next_block: u64,
 }
 
 /// `blockdev_direct_IO(rw, iocb, inode, iter, offset, get_block)`.
@@ -94,6 +101,9 @@ pub async fn blockdev_direct_io(
                 start: pos,
                 pos,
                 end,
+                bh: BufferHead::default(),
+                available: 0,
+                next_block: 0,
             },
         )
         .await
@@ -101,7 +111,8 @@ pub async fn blockdev_direct_io(
     .await
 }
 
-/// `do_direct_IO`: for each chunk, pin the user page, map the block, move the bytes by bio.
+/// `do_direct_IO`: for each chunk, pin the user page, map blocks when none are left
+/// (`get_more_blocks`, asking for the rest of the request), move the bytes by bio.
 pub async fn do_direct_io(cx: &Cx, mut s: BlockdevDio) -> SysResult {
     let ino = s.ino;
     let mut err = None;
@@ -120,31 +131,58 @@ pub async fn do_direct_io(cx: &Cx, mut s: BlockdevDio) -> SysResult {
             }
         };
         let size = cx.read(Obj::ISize(ino), |m| m.inode(ino).map(|i| i.size))?;
-        // get_more_blocks: DIO_SKIP_HOLES never allocates inside i_size.
-        let create = s.write && block >= size / s.bs;
-        let bh = match ops::get_block(cx, s.get_block, ino, block, create).await {
-            Ok(b) => b,
-            Err(e) => {
-                err = Some(e);
-                break;
-            }
-        };
-        let user = cpu::user(cx.pid, uva, upfn);
-        match bh.block {
-            None if s.write => break, // -ENOTBLK: "handled by buffered I/O when we return"
-            // A hole or unwritten extent reads as zeros (dio_zero_block).
-            None => cpu::zero(cx, "dio_zero_block", user, n),
-            Some(_) if !s.write && bh.unwritten => cpu::zero(cx, "dio_zero_block", user, n),
-            Some(b) => {
-                if s.write && bh.new && n < s.bs {
-                    // dio_zero_block: the parts of a new block this write does not cover.
-                    zero_device(cx, s.dev, b * s.bs, off)?;
-                    zero_device(cx, s.dev, b * s.bs + off + n, s.bs - off - n)?;
+        // Blocks that hold bytes below i_size ("i_size_aligned >> blkbits").
+        let size_blocks = size.div_ceil(s.bs);
+        if s.available == 0 {
+            // get_more_blocks: DIO_SKIP_HOLES never allocates inside i_size ("if (fs_startblk
+            // <= ((i_size_read(dio->inode) - 1) >> i_blkbits)) create = 0").
+            let create = s.write && block >= size_blocks;
+            let want = (s.end - 1) / s.bs - block + 1;
+            s.bh = match ops::get_block(cx, s.get_block, ino, block, want, create).await {
+                Ok(b) => b,
+                Err(e) => {
+                    err = Some(e);
+                    break;
                 }
-                bio::submit_bio(cx, s.dev, b * s.bs + off, user, n, s.write)?;
+            };
+            // A hole leaves blocks_available at 0: the next block asks again.
+            if let Some(b) = s.bh.block {
+                s.available = s.bh.blocks.max(1);
+                s.next_block = b;
             }
         }
+        let user = cpu::user(cx.pid, uva, upfn);
+        if !s.bh.mapped() {
+            if s.write {
+                break; // -ENOTBLK: "handled by buffered I/O when we return"
+            }
+            if block >= size_blocks {
+                break; // "We hit eof"
+            }
+            cpu::zero(cx, "zero_user", user, n);
+        } else if !s.write && s.bh.unwritten {
+            // An unwritten extent reads as zeros (dio_zero_block).
+            cpu::zero(cx, "dio_zero_block", user, n);
+        } else {
+            let b = s.next_block;
+            if s.write && s.bh.new {
+                // dio_zero_block: a new block's bytes before the start of the request and after
+                // its end are zeroed on the device.
+                if s.pos == s.start {
+                    zero_device(cx, s.dev, b * s.bs, off)?;
+                }
+                if s.pos + n == s.end {
+                    zero_device(cx, s.dev, b * s.bs + off + n, s.bs - off - n)?;
+                }
+            }
+            bio::submit_bio(cx, s.dev, b * s.bs + off, user, n, s.write)?;
+        }
         s.pos += n;
+        if s.bh.mapped() && s.pos.is_multiple_of(s.bs) {
+            // The block is done: on to the next one of the mapping.
+            s.available -= 1;
+            s.next_block += 1;
+        }
         cx.capture_point(|| Resume::BlockdevDio(s.clone())).await;
     }
     match err {
@@ -183,7 +221,7 @@ fn zero_device(cx: &Cx, dev: DevId, byte: u64, len: u64) -> KResult<()> {
                     .driver
                     .dma(&mut m.mem, byte, zero, 0, len as usize, true)
             });
-            cx.write(Obj::Ram, |m| m.mem.free_ram(zero));
+            cx.write(Obj::Ram, |m| m.mem.put_page(zero));
             cx.emit(EventKind::Zero {
                 func: "dio_zero_block",
                 dst: at(None, 0),

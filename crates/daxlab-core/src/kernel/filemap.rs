@@ -103,7 +103,7 @@ async fn add_page(cx: &Cx, ino: u64, index: u64) -> KResult<Option<Pfn>> {
         Ok(true)
     })?;
     if !added {
-        cx.write(Obj::Ram, |m| m.mem.free_ram(pfn));
+        cx.write(Obj::Ram, |m| m.mem.put_page(pfn));
         cx.unlock(page_lock(ino, index)).await;
         return Ok(None);
     }
@@ -116,7 +116,20 @@ async fn add_page(cx: &Cx, ino: u64, index: u64) -> KResult<Option<Pfn>> {
     Ok(Some(pfn))
 }
 
-/// `delete_from_page_cache` and free the frame.
+/// `get_page`: a reference that keeps a page-cache frame while its user does not hold the page
+/// lock. (The model's PTEs hold no reference: eviction finds mapped pages by walking the page
+/// tables, and a fault keeps its page locked until the PTE is set.)
+fn get_page(cx: &Cx, pfn: Pfn) {
+    cx.write(Obj::Frame(pfn), |m| m.mem.get_page(pfn));
+}
+
+/// `put_page` / `page_cache_release`: the last reference frees the frame.
+fn put_page(cx: &Cx, pfn: Pfn) {
+    cx.write(Obj::Frame(pfn), |m| m.mem.put_page(pfn));
+}
+
+/// `delete_from_page_cache`: drop the cache's reference (the frame is freed unless a reader
+/// still holds one).
 pub fn delete_from_page_cache(cx: &Cx, ino: u64, index: u64, pfn: Pfn) {
     let removed = cx.write(Obj::CachePage(ino, index), |m| {
         let r = m
@@ -125,7 +138,7 @@ pub fn delete_from_page_cache(cx: &Cx, ino: u64, index: u64, pfn: Pfn) {
             .and_then(|i| i.mapping.pages.remove(index))
             .is_some();
         if r {
-            m.mem.free_ram(pfn);
+            m.mem.put_page(pfn);
         }
         r
     });
@@ -151,7 +164,7 @@ async fn readpage(cx: &Cx, ino: u64, index: u64, pfn: Pfn) -> KResult<()> {
             let iblock = index * per + j;
             let at = cpu::page_cache(ino, index, pfn, j * bs);
             let bh = if iblock * bs < size {
-                ops::get_block(cx, aops.get_block, ino, iblock, false).await?
+                ops::get_block(cx, aops.get_block, ino, iblock, 1, false).await?
             } else {
                 BufferHead::default()
             };
@@ -170,8 +183,12 @@ async fn readpage(cx: &Cx, ino: u64, index: u64, pfn: Pfn) -> KResult<()> {
 async fn find_or_read_page(cx: &Cx, ino: u64, index: u64) -> KResult<(Pfn, bool)> {
     loop {
         if let Some(p) = find_page(cx, ino, index) {
+            // find_get_page's reference keeps the frame while lock_page sleeps.
+            get_page(cx, p.pfn);
             cx.lock(page_lock(ino, index), LockMode::Write).await;
-            match find_page(cx, ino, index) {
+            let now = find_page(cx, ino, index);
+            put_page(cx, p.pfn);
+            match now {
                 Some(s) if s.pfn == p.pfn && s.uptodate => return Ok((p.pfn, false)),
                 Some(s) if s.pfn == p.pfn => {
                     readpage(cx, ino, index, p.pfn).await?;
@@ -233,18 +250,21 @@ pub async fn file_read(cx: &Cx, mut s: FileRead) -> SysResult {
             Err(e) if s.pos == s.start => return Err(e.into()),
             Err(_) => break,
         };
+        // The page is unlocked for the copy and held by a reference: truncate may delete it
+        // from the cache meanwhile, but not free it under the copy; drop_caches leaves it.
+        get_page(cx, pfn);
         cx.unlock(page_lock(ino, index)).await;
         let uva = s.ubuf + (s.pos - s.start);
-        let r = user::copy_user(
-            cx,
-            "copy_page_to_iter",
+        let (src, ns) = (
             cpu::page_cache(ino, index, pfn, off),
-            uva,
-            n,
             timing::ram_copy_ns(n),
-            true,
-        )
-        .await;
+        );
+        let r = if user::try_copy_user(cx, "copy_page_to_iter", src, uva, n, ns, true) {
+            Ok(())
+        } else {
+            user::copy_user(cx, "copy_page_to_iter", src, uva, n, ns, true).await
+        };
+        put_page(cx, pfn); // page_cache_release
         if let Err((done, _)) = r {
             s.pos += done;
             return if s.pos == s.start {
@@ -323,9 +343,18 @@ async fn write_one_page(
     // ->write_begin → grab_cache_page_write_begin + block_write_begin
     let pfn = cx
         .call(aops.write_begin, async {
+            // find_lock_page: take the page and lock it; if truncate removed it meanwhile
+            // ("page->mapping != mapping"), start over.
             let pfn = match find_page(cx, ino, index) {
                 Some(pg) => {
+                    get_page(cx, pg.pfn);
                     cx.lock(page_lock(ino, index), LockMode::Write).await;
+                    let same = find_page(cx, ino, index).is_some_and(|p| p.pfn == pg.pfn);
+                    put_page(cx, pg.pfn);
+                    if !same {
+                        cx.unlock(page_lock(ino, index)).await;
+                        return Err(Errno::EAGAIN);
+                    }
                     pg.pfn
                 }
                 None => match add_page(cx, ino, index).await? {
@@ -341,7 +370,7 @@ async fn write_one_page(
                 let covered = from <= bstart && bend <= to;
                 let touched = from < bend && bstart < to;
                 let at = cpu::page_cache(ino, index, pfn, bstart);
-                let bh = ops::get_block(cx, aops.get_block, ino, iblock, touched).await?;
+                let bh = ops::get_block(cx, aops.get_block, ino, iblock, 1, touched).await?;
                 if uptodate || covered {
                     continue;
                 }
@@ -370,16 +399,16 @@ async fn write_one_page(
         })
         .await?;
     let n = to - from;
-    let r = user::copy_user(
-        cx,
-        "iov_iter_copy_from_user_atomic",
+    let (dst, ns) = (
         cpu::page_cache(ino, index, pfn, from),
-        uva,
-        n,
         timing::ram_copy_ns(n),
-        false,
-    )
-    .await;
+    );
+    let func = "iov_iter_copy_from_user_atomic";
+    let r = if user::try_copy_user(cx, func, dst, uva, n, ns, false) {
+        Ok(())
+    } else {
+        user::copy_user(cx, func, dst, uva, n, ns, false).await
+    };
     if r.is_err() {
         cx.unlock(page_lock(ino, index)).await;
         return Err(Errno::EFAULT);
@@ -439,7 +468,7 @@ async fn writepage(cx: &Cx, ino: u64, index: u64) -> KResult<()> {
                 if iblock * bs >= size {
                     break; // buffers past EOF are not written
                 }
-                let bh = ops::get_block(cx, aops.get_block, ino, iblock, true).await?;
+                let bh = ops::get_block(cx, aops.get_block, ino, iblock, 1, true).await?;
                 let b = bh.block.ok_or(Errno::EIO)?;
                 bio::submit_bio(
                     cx,
@@ -606,7 +635,7 @@ pub async fn invalidate_inode_pages2_range(
 /// `ext4_block_zero_page_range` without DAX).
 pub async fn zero_range_in_cache(cx: &Cx, ino: u64, from: u64, len: u64) -> KResult<()> {
     let (_, bs, aops) = geometry(cx, ino)?;
-    let bh = ops::get_block(cx, aops.get_block, ino, from / bs, false).await?;
+    let bh = ops::get_block(cx, aops.get_block, ino, from / bs, 1, false).await?;
     if !bh.written() {
         return Ok(()); // a hole reads as zeros
     }

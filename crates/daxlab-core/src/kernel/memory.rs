@@ -203,7 +203,7 @@ pub async fn unmap_mapping_range(
                 }
                 for (_, p) in &gone {
                     if p.anon {
-                        m.mem.free_ram(p.pfn);
+                        m.mem.put_page(p.pfn);
                     }
                 }
                 gone
@@ -316,6 +316,14 @@ pub async fn handle_mm_fault(cx: &Cx, vma: &Vma, addr: u64, write: bool) -> Resu
 /// empty): if another fault installed a PTE meanwhile, the page is dropped instead.
 fn set_pte_if_none(cx: &Cx, addr: u64, pte: Pte) -> bool {
     if pte_at(cx, cx.pid, addr).is_some() {
+        cx.emit(EventKind::Pte {
+            pid: cx.pid,
+            op: PteOp::Lost,
+            vaddr: page_of(addr),
+            pfn: pte.pfn,
+            writable: pte.writable,
+            special: pte.special,
+        });
         return false;
     }
     install_pte(cx, addr, pte);
@@ -403,7 +411,7 @@ async fn do_cow_fault(
         let (r, major) = ops::fault(cx, vm_ops.fault, vma, addr, true, true).await;
         if let VmFault::Cow { pfn, i_mmap_held } = r {
             if !set_pte_if_none(cx, addr, anon(pfn)) {
-                cx.write(Obj::Ram, |m| m.mem.free_ram(pfn));
+                cx.write(Obj::Ram, |m| m.mem.put_page(pfn));
             }
             if i_mmap_held {
                 if let Some(ino) = vma.ino() {
@@ -432,7 +440,7 @@ async fn do_cow_fault(
                 timing::ram_copy_ns(PAGE_SIZE),
             );
             if !set_pte_if_none(cx, addr, anon(new)) {
-                cx.write(Obj::Ram, |m| m.mem.free_ram(new));
+                cx.write(Obj::Ram, |m| m.mem.put_page(new));
             }
             unlock_page(cx, vma, addr).await;
             (
@@ -444,7 +452,7 @@ async fn do_cow_fault(
             )
         }
         (other, _) => {
-            cx.write(Obj::Ram, |m| m.mem.free_ram(new));
+            cx.write(Obj::Ram, |m| m.mem.put_page(new));
             (other, major)
         }
     }

@@ -122,7 +122,7 @@ pub async fn sys_munmap(cx: &Cx, name: &str) -> SysResult {
                 }
                 for (_, p) in &g {
                     if p.anon {
-                        m.mem.free_ram(p.pfn);
+                        m.mem.put_page(p.pfn);
                     }
                 }
                 g

@@ -18,6 +18,7 @@ impl Show for BufferHead {
             None => Shown::Hole,
             Some(block) => Shown::Block {
                 block,
+                blocks: self.blocks,
                 new: self.new,
                 unwritten: self.unwritten,
             },
@@ -25,12 +26,14 @@ impl Show for BufferHead {
     }
 }
 
-/// `get_block(inode, iblock, bh, create)` through the callback `gb`.
+/// `get_block(inode, iblock, bh, create)` through the callback `gb`, with `bh->b_size` asking
+/// for up to `max_blocks` blocks.
 pub async fn get_block(
     cx: &Cx,
     gb: GetBlock,
     ino: u64,
     iblock: u64,
+    max_blocks: u64,
     create: bool,
 ) -> KResult<BufferHead> {
     // Another thread may run between the caller's decision and the block lookup.
@@ -38,7 +41,9 @@ pub async fn get_block(
     let r = cx
         .call(gb.name(), async {
             match gb {
-                GetBlock::Ext2 => ext2::inode::get_blocks(cx, ino, iblock, create).await,
+                GetBlock::Ext2 => {
+                    ext2::inode::get_blocks(cx, ino, iblock, max_blocks, create).await
+                }
                 GetBlock::Ext4 | GetBlock::Ext4Write | GetBlock::Ext4Prezeroed => {
                     let how = match (create, gb) {
                         (false, _) => Ext4Create::No,
@@ -46,7 +51,7 @@ pub async fn get_block(
                         (true, GetBlock::Ext4Prezeroed) => Ext4Create::Prezeroed,
                         (true, _) => Ext4Create::Written,
                     };
-                    ext4::inode::get_block(cx, ino, iblock, how).await
+                    ext4::inode::get_block(cx, ino, iblock, max_blocks, how).await
                 }
             }
         })

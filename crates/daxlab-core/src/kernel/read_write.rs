@@ -6,7 +6,7 @@ use crate::engine::cx::Cx;
 use crate::engine::footprint::Obj;
 use crate::engine::trace::SysResult;
 use crate::errno::Errno;
-use crate::kernel::{ext2, ext4, filemap, open, ops};
+use crate::kernel::{ext2, ext4, filemap, open, ops, writeback};
 use crate::state::fs::{FsKind, MAX_FILE_SIZE};
 use crate::state::lock::{LockMode, LockName};
 use crate::state::mem::PAGE_SIZE;
@@ -143,6 +143,9 @@ pub async fn write_fallback(
     let first = (pos + written) / PAGE_SIZE;
     let last = (pos + len - 1) / PAGE_SIZE;
     filemap::write_and_wait_range(cx, ino, first, last).await?;
+    // "invalidate_mapping_pages(mapping, pos >> PAGE_CACHE_SHIFT, endbyte >> PAGE_CACHE_SHIFT)":
+    // the page cache does not keep what a direct write put through it.
+    writeback::invalidate_mapping_pages(cx, ino, first, last).await;
     match more {
         Ok(n) => Ok(written + n),
         Err(_) if written > 0 => Ok(written),

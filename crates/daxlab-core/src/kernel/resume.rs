@@ -12,7 +12,7 @@ use crate::kernel::filemap::{self, FileRead, PerformWrite, Writeback};
 use crate::kernel::user::{self, UserAccess};
 use crate::kernel::{dax, ext4, open, read_write, writeback};
 use crate::state::lock::LockName;
-use crate::state::task::Tail;
+use crate::state::task::{Frame, Tail};
 
 /// A loop parked at a capture point.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,14 +47,16 @@ impl Resume {
 
 /// Continue a parked thread: the loop, then the tails of the frames above it.
 pub async fn resume(cx: &Cx, r: Resume) -> SysResult {
-    let mut res = r.run(cx).await;
+    let top = || cx.peek().m.tasks[cx.tid.0 as usize].stack.last().cloned();
+    let mount = top().and_then(|f| f.mount);
+    let mut res = r.run(&cx.on_mount(mount)).await;
     loop {
-        let top = cx.peek().m.tasks[cx.tid.0 as usize].stack.last().cloned();
-        match top {
-            Some(crate::state::task::Frame {
+        match top() {
+            Some(Frame {
                 func,
                 tail: Some(t),
-            }) => res = cx.finish_frame(func, t, res).await,
+                mount,
+            }) => res = cx.on_mount(mount).finish_frame(func, t, res).await,
             _ => return res,
         }
     }

@@ -200,6 +200,9 @@ pub async fn copy_user(
     ns: u64,
     to_user: bool,
 ) -> Result<(), (u64, Fail)> {
+    if try_copy_user(cx, func, kloc, uva, len, ns, to_user) {
+        return Ok(());
+    }
     let mut done = 0;
     while done < len {
         let va = uva + done;
@@ -219,6 +222,35 @@ pub async fn copy_user(
         done += n;
     }
     Ok(())
+}
+
+/// [`copy_user`] when the user range is in one page that is mapped as needed: the common
+/// case, done without the fault machinery. Returns whether it copied.
+pub fn try_copy_user(
+    cx: &Cx,
+    func: &'static str,
+    kloc: crate::engine::trace::Loc,
+    uva: u64,
+    len: u64,
+    ns: u64,
+    to_user: bool,
+) -> bool {
+    if len > PAGE_SIZE - uva % PAGE_SIZE {
+        return false;
+    }
+    let pte = cx.read(Obj::Pte(cx.pid, uva & !(PAGE_SIZE - 1)), |m| {
+        m.process(cx.pid).mm.pte(uva)
+    });
+    let Some(p) = pte.filter(|p| !to_user || p.writable) else {
+        return false;
+    };
+    let u = cpu::user(cx.pid, uva, p.pfn);
+    if to_user {
+        cpu::copy(cx, func, kloc, u, len, ns);
+    } else {
+        cpu::copy(cx, func, u, kloc, len, ns);
+    }
+    true
 }
 
 /// `iov_iter_zero`: `len` zeros into user memory at `uva`, split at user pages.

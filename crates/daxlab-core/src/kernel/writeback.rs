@@ -59,6 +59,7 @@ pub async fn drop_caches(cx: &Cx) -> SysResult {
 }
 
 /// Every frame some process maps (`page_mapped`).
+/// The frames some PTE of some process maps (`page_mapped`).
 fn mapped_frames(cx: &Cx) -> BTreeSet<Pfn> {
     cx.read(Obj::Mms, |m| {
         m.processes
@@ -72,7 +73,6 @@ fn mapped_frames(cx: &Cx) -> BTreeSet<Pfn> {
 /// per step: a page is skipped if `trylock_page` fails (another thread holds it), if it is dirty
 /// or under writeback, or if it is mapped.
 pub async fn drop_clean_pages(cx: &Cx) {
-    let mapped = mapped_frames(cx);
     let inos: Vec<(u64, Option<MountId>)> = cx.read(Obj::Inodes, |m| {
         m.inodes
             .values()
@@ -82,18 +82,31 @@ pub async fn drop_clean_pages(cx: &Cx) {
     });
     for (ino, mount) in inos {
         let cx = cx.on_mount(mount);
-        cx.call("invalidate_mapping_pages", async {
-            invalidate_mapping_pages(&cx, ino, &mapped).await;
-        })
-        .await;
+        invalidate_mapping_pages(&cx, ino, 0, u64::MAX).await;
         cx.yield_now().await;
     }
 }
 
-async fn invalidate_mapping_pages(cx: &Cx, ino: u64, mapped: &BTreeSet<Pfn>) {
+/// `invalidate_mapping_pages(mapping, first, last)`: evict the clean, unmapped, unlocked,
+/// unreferenced pages of `[first, last]`. Whether a page is mapped is looked at during the
+/// walk, which does not sleep (`page_mapped` under the page lock).
+pub async fn invalidate_mapping_pages(cx: &Cx, ino: u64, first: u64, last: u64) {
+    cx.call("invalidate_mapping_pages", async {
+        invalidate_range(cx, ino, first, last, &mapped_frames(cx))
+    })
+    .await
+}
+
+fn invalidate_range(cx: &Cx, ino: u64, first: u64, last: u64, mapped: &BTreeSet<Pfn>) {
     let pages: Vec<(u64, crate::state::page_cache::Page)> = cx.read(Obj::Cache(ino), |m| {
         m.inode(ino)
-            .map(|i| i.mapping.pages.iter().map(|(x, p)| (x, *p)).collect())
+            .map(|i| {
+                i.mapping
+                    .pages
+                    .range(first..=last)
+                    .map(|(x, p)| (x, *p))
+                    .collect()
+            })
             .unwrap_or_default()
     });
     for (index, p) in pages {
@@ -101,7 +114,10 @@ async fn invalidate_mapping_pages(cx: &Cx, ino: u64, mapped: &BTreeSet<Pfn>) {
         if !cx.try_lock(lock, LockMode::Write) {
             continue;
         }
-        if !p.dirty && !mapped.contains(&p.pfn) {
+        // invalidate_inode_page: not dirty, not mapped, and (remove_mapping's
+        // page_freeze_refs(page, 2)) no reference but the cache's: a reader's page stays.
+        let held = cx.read(Obj::Frame(p.pfn), |m| m.mem.page_count(p.pfn)) > 1;
+        if !p.dirty && !mapped.contains(&p.pfn) && !held {
             filemap::delete_from_page_cache(cx, ino, index, p.pfn);
         }
         // unlock_page, without ending the step (trylock never waited either).

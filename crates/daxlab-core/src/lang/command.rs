@@ -7,6 +7,25 @@ use crate::state::block_dev::DeviceKind;
 use crate::state::fs::FsKind;
 use crate::state::{Arch, Locking, OpenFlags};
 
+/// Which of a file's blocks `blocks` counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    /// Every allocated block.
+    All,
+    /// Blocks of unwritten extents (allocated, reading as zeros until converted).
+    Unwritten,
+    /// Blocks at or past end of file.
+    PastEof,
+}
+
+impl BlockKind {
+    /// The optional words of `blocks`, with what they select.
+    pub const WORDS: [(&'static str, BlockKind); 2] = [
+        ("unwritten", BlockKind::Unwritten),
+        ("past_eof", BlockKind::PastEof),
+    ];
+}
+
 /// One command. Fields are named as in the syntax of each variant.
 #[allow(missing_docs)]
 #[derive(Debug, Clone, PartialEq)]
@@ -62,8 +81,8 @@ pub enum Command {
     Punch { fd: Rc<str>, off: u64, len: u64 },
     /// `fsync FD`.
     Fsync { fd: Rc<str> },
-    /// `blocks FD`: the file's allocated blocks (and those past EOF).
-    Blocks { fd: Rc<str> },
+    /// `blocks FD [unwritten|past_eof]`: the file's allocated blocks, or those of one kind.
+    Blocks { fd: Rc<str>, only: BlockKind },
     /// `drop_caches`.
     DropCaches,
     /// `sync`.

@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use super::command::{Command, Expected, Item, Scenario, Stmt};
+use super::command::{BlockKind, Command, Expected, Item, Scenario, Stmt};
 use super::data::{Data, Pattern};
 use super::invariant::Invariant;
 use crate::engine::trace::{Counters, Signal};
@@ -203,9 +203,9 @@ pub static COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         word: "blocks",
-        syntax: "FD",
-        summary: "the file's allocated blocks, and those past end of file",
-        example: "blocks f",
+        syntax: "FD [unwritten|past_eof]",
+        summary: "the file's allocated blocks (or only unwritten ones, or those past end of file)",
+        example: "blocks f unwritten",
         parse: p_blocks,
     },
     CommandSpec {
@@ -829,7 +829,14 @@ fn p_drop_caches(_: &mut Line<'_>) -> Result<Command, ParseError> {
 }
 
 fn p_blocks(l: &mut Line<'_>) -> Result<Command, ParseError> {
-    Ok(Command::Blocks { fd: fd(l)? })
+    const WORDS: &[&str] = &["unwritten", "past_eof"];
+    let fd = fd(l)?;
+    let only = if l.peek_word().is_some() && !l.at_eq() {
+        l.choice("block kind", WORDS, &BlockKind::WORDS)?
+    } else {
+        BlockKind::All
+    };
+    Ok(Command::Blocks { fd, only })
 }
 
 fn p_mmap(l: &mut Line<'_>) -> Result<Command, ParseError> {

@@ -7,7 +7,7 @@ use crate::engine::trace::{Fail, SysResult};
 use crate::errno::Errno;
 use crate::kernel::resume::{self, Resume};
 use crate::kernel::{block_dev, mmap, mount, open, read_write, user, writeback};
-use crate::lang::command::Command;
+use crate::lang::command::{BlockKind, Command};
 use crate::lang::outcome::{FileBlock, Outcome, Value};
 
 fn done(r: SysResult, value: impl FnOnce(u64) -> Value) -> Outcome {
@@ -133,7 +133,7 @@ pub async fn run_cmd(cx: Cx, cmd: Command) -> Outcome {
         Command::Truncate { fd, size } => read_write::sys_ftruncate(cx, fd, *size).await,
         Command::Punch { fd, off, len } => read_write::sys_punch(cx, fd, *off, *len).await,
         Command::Fsync { fd } => writeback::sys_fsync(cx, fd).await,
-        Command::Blocks { fd } => {
+        Command::Blocks { fd, only } => {
             let r = cx.read(Obj::Global, |m| {
                 let f = m.file(m.fd(cx.pid, fd)?)?;
                 let i = m.inode(f.ino)?;
@@ -145,6 +145,11 @@ pub async fn run_cmd(cx: Cx, cmd: Command) -> Outcome {
                         iblock,
                         block: e.block,
                         unwritten: e.unwritten,
+                    })
+                    .filter(|b| match only {
+                        BlockKind::All => true,
+                        BlockKind::Unwritten => b.unwritten,
+                        BlockKind::PastEof => b.iblock * bs >= i.size,
                     })
                     .collect();
                 let past_eof = blocks

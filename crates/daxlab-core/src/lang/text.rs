@@ -37,6 +37,7 @@ pub fn event(e: &Event, n: &Names) -> String {
             LockMode::Read => format!("down_read {lock}"),
             LockMode::Write => format!("lock {lock}"),
         },
+        EventKind::TryLockFailed { lock } => format!("trylock {lock} failed: busy, skipped"),
         EventKind::Unlock { lock } => format!("unlock {lock}"),
         EventKind::Wait { on } => format!("waits for {on}"),
         EventKind::Copy {
@@ -89,6 +90,7 @@ pub fn event(e: &Event, n: &Names) -> String {
                 PteOp::MakeWritable => "made writable",
                 PteOp::Remove => "removed",
                 PteOp::WriteProtect => "write-protected",
+                PteOp::Lost => "not installed (pte_same failed: another fault set it; page dropped):",
             },
             pfn.0,
             if *writable { "rw" } else { "ro" },
@@ -202,6 +204,10 @@ pub fn value(v: &Value) -> String {
         ),
         Value::Blocks { blocks, past_eof } => {
             let mut s = format!("{} block(s)", blocks.len());
+            let unwritten = blocks.iter().filter(|b| b.unwritten).count();
+            if unwritten > 0 {
+                s.push_str(&format!(", {unwritten} unwritten"));
+            }
             if !past_eof.is_empty() {
                 s.push_str(&format!(", past EOF: {past_eof:?}"));
             }
@@ -233,15 +239,17 @@ pub fn result(r: &CmdResult) -> String {
             let status = if c.passed() { "ok" } else { "FAILED" };
             match c {
                 Check::Result { want, passed } if !passed => {
-                    format!(
-                        "{status}: wanted {}, got {}",
-                        expected(want),
-                        outcome(&r.outcome)
-                    )
+                    // An address is compared as a number; show both alike.
+                    let want = match (want, &r.outcome.value) {
+                        (super::command::Expected::Number(n), Value::Addr(_)) => format!("{n:#x}"),
+                        _ => expected(want),
+                    };
+                    format!("{status}: wanted {want}, got {}", outcome(&r.outcome))
                 }
-                Check::Counter { name, want, actual } if !c.passed() => {
-                    format!("{status}: wanted {name} == {want}, got {actual:?}")
-                }
+                Check::Counter { name, want, actual } if !c.passed() => match actual {
+                    Some(a) => format!("{status}: wanted {name} == {want}, got {a}"),
+                    None => format!("{status}: wanted {name} == {want}, but no such mount"),
+                },
                 Check::Violations { found, .. } if !c.passed() => {
                     let f: Vec<&str> = found.iter().map(|i| i.name()).collect();
                     format!("{status}: violations {f:?}")

@@ -1,16 +1,20 @@
-//! A persistent map from `u64` keys, so the machine clones in O(1): values sit in chunks of
-//! [`CHUNK`] slots behind `Rc`, and the index of chunks sits behind an `Rc` too. A clone shares
-//! everything; the first write after a clone copies only the index and the one chunk written.
+//! A persistent map from `u64` keys, so the machine clones in O(1): a three-level radix tree
+//! whose nodes sit behind `Rc`. Values live in chunks of [`CHUNK`] slots; a region node holds
+//! [`REGION`] chunks; a small ordered index holds the regions. A clone shares everything; the
+//! first write after a clone copies only the index (a short sorted vector), one region node and
+//! one chunk.
 //!
 //! Used for every collection that can grow with the size of a run (frames, block maps, page
 //! caches, page tables, a RAM disk's pages), so that a checkpoint of a machine holding 256 MiB
-//! of data costs a few kilobytes.
+//! of data costs a few kilobytes, and a lookup is two array indexings after a short search.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// Slots per chunk.
 pub const CHUNK: u64 = 64;
+/// Chunks per region node.
+pub const REGION: u64 = 64;
+const SPAN: u64 = CHUNK * REGION;
 
 #[derive(Clone)]
 struct Chunk<V> {
@@ -27,16 +31,42 @@ impl<V> Chunk<V> {
     }
 }
 
+struct Region<V> {
+    chunks: Vec<Option<Rc<Chunk<V>>>>,
+    count: u32,
+}
+
+impl<V> Clone for Region<V> {
+    fn clone(&self) -> Self {
+        Region {
+            chunks: self.chunks.clone(),
+            count: self.count,
+        }
+    }
+}
+
+impl<V> Region<V> {
+    fn new() -> Self {
+        Region {
+            chunks: (0..REGION).map(|_| None).collect(),
+            count: 0,
+        }
+    }
+}
+
+/// Region nodes by region number, sorted.
+type Index<V> = Rc<Vec<(u64, Rc<Region<V>>)>>;
+
 /// A persistent `u64 → V` map with cheap clones and in-order iteration.
 pub struct ChunkMap<V> {
-    chunks: Rc<BTreeMap<u64, Rc<Chunk<V>>>>,
+    regions: Index<V>,
     len: usize,
 }
 
 impl<V> Clone for ChunkMap<V> {
     fn clone(&self) -> Self {
         ChunkMap {
-            chunks: self.chunks.clone(),
+            regions: self.regions.clone(),
             len: self.len,
         }
     }
@@ -45,7 +75,7 @@ impl<V> Clone for ChunkMap<V> {
 impl<V> Default for ChunkMap<V> {
     fn default() -> Self {
         ChunkMap {
-            chunks: Rc::new(BTreeMap::new()),
+            regions: Rc::new(Vec::new()),
             len: 0,
         }
     }
@@ -63,8 +93,12 @@ impl<V: PartialEq> PartialEq for ChunkMap<V> {
     }
 }
 
-fn split(k: u64) -> (u64, usize) {
-    (k / CHUNK, (k % CHUNK) as usize)
+fn split(k: u64) -> (u64, usize, usize) {
+    (
+        k / SPAN,
+        ((k % SPAN) / CHUNK) as usize,
+        (k % CHUNK) as usize,
+    )
 }
 
 impl<V> ChunkMap<V> {
@@ -83,10 +117,19 @@ impl<V> ChunkMap<V> {
         self.len == 0
     }
 
+    fn region(&self, r: u64) -> Result<usize, usize> {
+        self.regions.binary_search_by_key(&r, |(n, _)| *n)
+    }
+
+    fn chunk(&self, k: u64) -> Option<&Chunk<V>> {
+        let (r, c, _) = split(k);
+        let i = self.region(r).ok()?;
+        self.regions[i].1.chunks[c].as_deref()
+    }
+
     /// The value at `k`.
     pub fn get(&self, k: u64) -> Option<&V> {
-        let (c, i) = split(k);
-        self.chunks.get(&c)?.slots[i].as_ref()
+        self.chunk(k)?.slots[(k % CHUNK) as usize].as_ref()
     }
 
     /// Whether `k` has a value.
@@ -108,15 +151,37 @@ impl<V> ChunkMap<V> {
             Bound::Unbounded => Some(u64::MAX),
         }
         .filter(|h| *h >= lo);
-        let chunks = hi.map(|hi| self.chunks.range(lo / CHUNK..=hi / CHUNK));
+        let regions = hi.map(|hi| {
+            let a = self.regions.partition_point(|(n, _)| *n < lo / SPAN);
+            let b = self.regions.partition_point(|(n, _)| *n <= hi / SPAN);
+            &self.regions[a..b]
+        });
         let hi = hi.unwrap_or(0);
-        chunks.into_iter().flatten().flat_map(move |(c, chunk)| {
-            chunk
-                .slots
+        regions.into_iter().flatten().flat_map(move |(r, region)| {
+            let r = *r;
+            // Only the chunks of this region that overlap [lo, hi].
+            let c_lo = if r == lo / SPAN {
+                ((lo % SPAN) / CHUNK) as usize
+            } else {
+                0
+            };
+            let c_hi = if r == hi / SPAN {
+                ((hi % SPAN) / CHUNK) as usize
+            } else {
+                REGION as usize - 1
+            };
+            region.chunks[c_lo..=c_hi]
                 .iter()
                 .enumerate()
-                .filter_map(move |(i, v)| Some((c * CHUNK + i as u64, v.as_ref()?)))
-                .filter(move |(k, _)| *k >= lo && *k <= hi)
+                .filter_map(move |(c, ch)| Some((c_lo + c, ch.as_deref()?)))
+                .flat_map(move |(c, ch)| {
+                    let base = r * SPAN + c as u64 * CHUNK;
+                    ch.slots
+                        .iter()
+                        .enumerate()
+                        .filter_map(move |(i, v)| Some((base + i as u64, v.as_ref()?)))
+                        .filter(move |(k, _)| *k >= lo && *k <= hi)
+                })
         })
     }
 
@@ -141,24 +206,38 @@ impl<V> ChunkMap<V> {
     }
 }
 
+/// The chunk holding `k`, made writable (copying what a clone shares), created if missing.
+fn chunk_mut<V: Clone>(regions: &mut Index<V>, k: u64) -> &mut Chunk<V> {
+    let (r, c, _) = split(k);
+    let i = match regions.binary_search_by_key(&r, |(n, _)| *n) {
+        Ok(i) => i,
+        Err(i) => {
+            Rc::make_mut(regions).insert(i, (r, Rc::new(Region::new())));
+            i
+        }
+    };
+    let region = Rc::make_mut(&mut Rc::make_mut(regions)[i].1);
+    if region.chunks[c].is_none() {
+        region.count += 1;
+    }
+    Rc::make_mut(region.chunks[c].get_or_insert_with(|| Rc::new(Chunk::new())))
+}
+
 impl<V: Clone> ChunkMap<V> {
-    fn chunk_mut(&mut self, c: u64) -> &mut Chunk<V> {
-        let chunks = Rc::make_mut(&mut self.chunks);
-        Rc::make_mut(chunks.entry(c).or_insert_with(|| Rc::new(Chunk::new())))
+    fn chunk_mut(&mut self, k: u64) -> &mut Chunk<V> {
+        chunk_mut(&mut self.regions, k)
     }
 
     /// The value at `k`, mutably (copying what is shared with a clone).
     pub fn get_mut(&mut self, k: u64) -> Option<&mut V> {
-        let (c, i) = split(k);
-        self.chunks.get(&c)?.slots[i].as_ref()?;
-        self.chunk_mut(c).slots[i].as_mut()
+        self.get(k)?;
+        self.chunk_mut(k).slots[(k % CHUNK) as usize].as_mut()
     }
 
     /// Set `k` to `v`, returning the old value.
     pub fn insert(&mut self, k: u64, v: V) -> Option<V> {
-        let (c, i) = split(k);
-        let chunk = self.chunk_mut(c);
-        let old = chunk.slots[i].replace(v);
+        let chunk = self.chunk_mut(k);
+        let old = chunk.slots[(k % CHUNK) as usize].replace(v);
         if old.is_none() {
             chunk.count += 1;
             self.len += 1;
@@ -168,29 +247,36 @@ impl<V: Clone> ChunkMap<V> {
 
     /// Remove `k`, returning its value.
     pub fn remove(&mut self, k: u64) -> Option<V> {
-        let (c, i) = split(k);
-        self.chunks.get(&c)?.slots[i].as_ref()?;
-        let chunk = self.chunk_mut(c);
-        let old = chunk.slots[i].take();
+        self.get(k)?;
+        let chunk = self.chunk_mut(k);
+        let old = chunk.slots[(k % CHUNK) as usize].take();
         chunk.count -= 1;
         let empty = chunk.count == 0;
         self.len -= 1;
         if empty {
-            Rc::make_mut(&mut self.chunks).remove(&c);
+            let (r, c, _) = split(k);
+            if let Ok(i) = self.region(r) {
+                let regions = Rc::make_mut(&mut self.regions);
+                let region = Rc::make_mut(&mut regions[i].1);
+                region.chunks[c] = None;
+                region.count -= 1;
+                if region.count == 0 {
+                    regions.remove(i);
+                }
+            }
         }
         old
     }
 
     /// The value at `k`, inserting `f()` first if there is none.
     pub fn get_or_insert_with(&mut self, k: u64, f: impl FnOnce() -> V) -> &mut V {
-        if !self.contains_key(k) {
-            self.insert(k, f());
+        let chunk = chunk_mut(&mut self.regions, k);
+        let slot = &mut chunk.slots[(k % CHUNK) as usize];
+        if slot.is_none() {
+            chunk.count += 1;
+            self.len += 1;
         }
-        let (c, i) = split(k);
-        match self.chunk_mut(c).slots[i].as_mut() {
-            Some(v) => v,
-            None => unreachable!("inserted just above"),
-        }
+        slot.get_or_insert_with(f)
     }
 
     /// Remove every entry with a key at or after `k`, returning them in order.
@@ -227,7 +313,7 @@ mod tests {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            let k = (x >> 33) % 3000 + if n % 7 == 0 { 1 << 40 } else { 0 };
+            let k = (x >> 33) % 300_000 + if n % 7 == 0 { 1 << 40 } else { 0 };
             if x.is_multiple_of(3) {
                 assert_eq!(m.remove(k), b.remove(&k));
             } else {
@@ -242,7 +328,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k, *v))
             .eq(b.iter().map(|(k, v)| (*k, *v))));
-        let (lo, hi) = (100, 2000);
+        let (lo, hi) = (100, 200_000);
         assert!(m
             .range(lo..hi)
             .map(|(k, v)| (k, *v))

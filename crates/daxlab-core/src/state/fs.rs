@@ -109,6 +109,24 @@ impl Filesystem {
         })
     }
 
+    /// Allocate up to `max` blocks that follow each other on the device (as `ext2_new_blocks`
+    /// and `ext4_mb_new_blocks` try to): the first from [`Filesystem::alloc_block`], then each
+    /// next one while it is free. Returns the first block and how many.
+    pub fn alloc_blocks(&mut self, max: u64) -> KResult<(u64, u64)> {
+        let first = self.alloc_block()?;
+        let mut n = 1;
+        while n < max {
+            let b = first + n;
+            if b == self.high && b < self.blocks {
+                self.high += 1;
+            } else if self.freed.remove(b).is_none() {
+                break;
+            }
+            n += 1;
+        }
+        Ok((first, n))
+    }
+
     /// The block allocator: the lowest free data block, or -ENOSPC.
     pub fn alloc_block(&mut self) -> KResult<u64> {
         if let Some(b) = self.freed.first_key() {
@@ -175,6 +193,9 @@ pub struct Inode {
 pub struct BufferHead {
     /// `b_blocknr` when mapped.
     pub block: Option<u64>,
+    /// `b_size >> i_blkbits`: the blocks mapped from `b_blocknr` on, contiguous on the device;
+    /// 0 when the filesystem did not set it (a hole: `buffer_size_valid` is false).
+    pub blocks: u64,
     /// `BH_New`: freshly allocated by this call.
     pub new: bool,
     /// `BH_Unwritten`: allocated, reads as zeros until converted.
@@ -185,10 +206,11 @@ pub struct BufferHead {
 }
 
 impl BufferHead {
-    /// A buffer mapping `e`.
-    pub fn mapped_to(e: Extent, new: bool) -> Self {
+    /// A buffer mapping `blocks` blocks from `e` on.
+    pub fn mapped_to(e: Extent, blocks: u64, new: bool) -> Self {
         BufferHead {
             block: Some(e.block),
+            blocks,
             new,
             unwritten: e.unwritten,
             end_io_unwritten: false,

@@ -40,21 +40,21 @@ impl Pfn {
     }
 }
 
-/// The bytes of one page.
-pub type PageData = [u8; PAGE_SIZE as usize];
+/// A page of zeros.
+static ZERO: [u8; PAGE_SIZE as usize] = [0; PAGE_SIZE as usize];
 
-/// A page's bytes as the machine holds them: shared until written. `None` is a page of zeros.
-pub type PageRef = Option<Rc<PageData>>;
+/// A page's bytes as the machine holds them (always `PAGE_SIZE` long): shared until written.
+/// `None` is a page of zeros.
+pub type PageRef = Option<Rc<[u8]>>;
 
 /// The bytes of `p`, zeros if it has none.
-pub fn page_bytes(p: &PageRef) -> &PageData {
-    const ZERO: PageData = [0; PAGE_SIZE as usize];
+pub fn page_bytes(p: &PageRef) -> &[u8] {
     p.as_deref().unwrap_or(&ZERO)
 }
 
 /// The bytes of `p` for writing, materialising or un-sharing them first.
-pub fn page_bytes_mut(p: &mut PageRef) -> &mut PageData {
-    Rc::make_mut(p.get_or_insert_with(|| Rc::new([0; PAGE_SIZE as usize])))
+pub fn page_bytes_mut(p: &mut PageRef) -> &mut [u8] {
+    Rc::make_mut(p.get_or_insert_with(|| Rc::from(&ZERO[..])))
 }
 
 /// What a frame is used for.
@@ -114,6 +114,9 @@ pub struct Frame {
     pub data: PageRef,
     /// What the frame holds.
     pub usage: FrameUse,
+    /// `page->_count` of a RAM page: its allocator's reference plus every `get_page`. The frame
+    /// is freed when the last one is put (`put_page`). 0 for device memory.
+    pub refs: u32,
 }
 
 /// All physical memory of the machine.
@@ -122,7 +125,12 @@ pub struct PhysMem {
     frames: ChunkMap<Frame>,
     ram_pages: u64,
     ram_next: u64,
-    ram_free: ChunkMap<()>,
+    /// Freed RAM frames, a stack: the most recently freed is handed out first, as the
+    /// kernel's allocator hands out cache-hot pages (and it is deterministic).
+    ram_free: ChunkMap<u64>,
+    /// Accesses to RAM frames that were not allocated: a bug of the model, never of the kernel
+    /// it models (the tests check that it stays 0).
+    strays: std::cell::Cell<u32>,
 }
 
 impl PhysMem {
@@ -133,6 +141,7 @@ impl PhysMem {
             ram_pages: ram_bytes / PAGE_SIZE,
             ram_next: 0,
             ram_free: ChunkMap::new(),
+            strays: std::cell::Cell::new(0),
         }
     }
 
@@ -141,11 +150,11 @@ impl PhysMem {
         self.ram_pages
     }
 
-    /// Allocate a zeroed RAM page (`alloc_page(GFP_KERNEL | __GFP_ZERO)`); lowest free frame
-    /// first, so allocation is deterministic. The zeroing is free: the page shares no bytes yet.
+    /// Allocate a zeroed RAM page (`alloc_page(GFP_KERNEL | __GFP_ZERO)`): the most recently
+    /// freed frame, else the next never used. The zeroing is free: the page shares no bytes yet.
     pub fn alloc_ram(&mut self, usage: FrameUse) -> KResult<Pfn> {
-        let n = if let Some(n) = self.ram_free.first_key() {
-            self.ram_free.remove(n);
+        let top = self.ram_free.len() as u64;
+        let n = if let Some(n) = top.checked_sub(1).and_then(|i| self.ram_free.remove(i)) {
             n
         } else if self.ram_next < self.ram_pages {
             self.ram_next += 1;
@@ -154,18 +163,67 @@ impl PhysMem {
             return Err(Errno::ENOMEM);
         };
         let pfn = Pfn(RAM_BASE / PAGE_SIZE + n);
-        self.frames.insert(pfn.0, Frame { data: None, usage });
+        self.frames.insert(
+            pfn.0,
+            Frame {
+                data: None,
+                usage,
+                refs: 1,
+            },
+        );
         Ok(pfn)
     }
 
-    /// Free a RAM page.
-    pub fn free_ram(&mut self, pfn: Pfn) {
-        if self.frames.remove(pfn.0).is_some() {
+    /// `get_page`: one more reference to a RAM page, so that it outlives its removal from
+    /// wherever it was (a reader's page that truncate deletes from the page cache).
+    pub fn get_page(&mut self, pfn: Pfn) {
+        match self.frames.get_mut(pfn.0) {
+            Some(f) if f.refs > 0 => f.refs += 1,
+            _ => self.strays.set(self.strays.get() + 1),
+        }
+    }
+
+    /// `put_page`: drop a reference to a RAM page; the last one frees it.
+    pub fn put_page(&mut self, pfn: Pfn) {
+        let last = match self.frames.get_mut(pfn.0) {
+            Some(f) if f.refs > 0 => {
+                f.refs -= 1;
+                f.refs == 0
+            }
+            _ => {
+                self.strays.set(self.strays.get() + 1);
+                false
+            }
+        };
+        if last {
+            self.frames.remove(pfn.0);
             if let Some(n) = pfn.0.checked_sub(RAM_BASE / PAGE_SIZE) {
                 if n < self.ram_next {
-                    self.ram_free.insert(n, ());
+                    let top = self.ram_free.len() as u64;
+                    self.ram_free.insert(top, n);
                 }
             }
+        }
+    }
+
+    /// References to a RAM page (`page_count`); 0 if it is not allocated.
+    pub fn page_count(&self, pfn: Pfn) -> u32 {
+        self.frames.get(pfn.0).map_or(0, |f| f.refs)
+    }
+
+    /// How many times the model touched a RAM frame that was not allocated (a use after free
+    /// in the model itself). Always 0 unless the model has a bug.
+    pub fn strays(&self) -> u32 {
+        self.strays.get()
+    }
+
+    /// Count an access to `pfn` if it is RAM that is not allocated.
+    fn check(&self, pfn: Pfn) {
+        if pfn.phys() >= RAM_BASE
+            && pfn.phys() < DEVICE_MEM_BASE
+            && !self.frames.contains_key(pfn.0)
+        {
+            self.strays.set(self.strays.get() + 1);
         }
     }
 
@@ -182,13 +240,15 @@ impl PhysMem {
                 Frame {
                     data: None,
                     usage: FrameUse::DeviceMemory { dev },
+                    refs: 0,
                 },
             );
         }
     }
 
     /// The bytes of a frame (zeros if never written).
-    pub fn page(&self, pfn: Pfn) -> &PageData {
+    pub fn page(&self, pfn: Pfn) -> &[u8] {
+        self.check(pfn);
         match self.frames.get(pfn.0) {
             Some(f) => page_bytes(&f.data),
             None => page_bytes(&None),
@@ -197,14 +257,17 @@ impl PhysMem {
 
     /// A frame's bytes as a shared reference (for a result that keeps them without a copy).
     pub fn page_ref(&self, pfn: Pfn) -> PageRef {
+        self.check(pfn);
         self.frames.get(pfn.0).and_then(|f| f.data.clone())
     }
 
     /// The bytes of a frame for writing.
-    pub fn page_mut(&mut self, pfn: Pfn) -> &mut PageData {
+    pub fn page_mut(&mut self, pfn: Pfn) -> &mut [u8] {
+        self.check(pfn);
         let f = self.frames.get_or_insert_with(pfn.0, || Frame {
             data: None,
             usage: FrameUse::Kernel,
+            refs: 0,
         });
         page_bytes_mut(&mut f.data)
     }
@@ -214,13 +277,21 @@ impl PhysMem {
         dst.copy_from_slice(&self.page(pfn)[off..off + dst.len()]);
     }
 
-    /// Write bytes into a frame.
+    /// Write bytes into a frame. Bytes already there are not written again: a page a
+    /// checkpoint shares is copied only when its content really changes (rereading a file into
+    /// the same buffer keeps sharing).
     pub fn write(&mut self, pfn: Pfn, off: usize, src: &[u8]) {
+        if let Some(Frame { data: Some(d), .. }) = self.frames.get(pfn.0) {
+            if Rc::strong_count(d) > 1 && d[off..off + src.len()] == *src {
+                return;
+            }
+        }
         self.page_mut(pfn)[off..off + src.len()].copy_from_slice(src);
     }
 
     /// Zero bytes of a frame. A whole page drops its bytes (it shares the zero page again).
     pub fn zero(&mut self, pfn: Pfn, off: usize, len: usize) {
+        self.check(pfn);
         if off == 0 && len == PAGE_SIZE as usize {
             if let Some(f) = self.frames.get_mut(pfn.0) {
                 f.data = None;
@@ -230,11 +301,30 @@ impl PhysMem {
         self.page_mut(pfn)[off..off + len].fill(0);
     }
 
-    /// Copy between two frames (`memcpy` between two kernel addresses).
+    /// Copy between two frames (`memcpy` between two kernel addresses). Bytes already there
+    /// are not written again, so a page a checkpoint shares stays shared when unchanged.
     pub fn copy(&mut self, src: Pfn, src_off: usize, dst: Pfn, dst_off: usize, len: usize) {
+        self.check(src);
+        self.check(dst);
         let data = self.frames.get(src.0).and_then(|f| f.data.clone());
-        let s = page_bytes(&data);
-        self.page_mut(dst)[dst_off..dst_off + len].copy_from_slice(&s[src_off..src_off + len]);
+        let s = &page_bytes(&data)[src_off..src_off + len];
+        // Checked before the frame map is touched for writing, which would copy its node.
+        if let Some(Frame { data: Some(d), .. }) = self.frames.get(dst.0) {
+            if Rc::strong_count(d) > 1 && d[dst_off..dst_off + len] == *s {
+                return;
+            }
+        }
+        let f = self.frames.get_or_insert_with(dst.0, || Frame {
+            data: None,
+            usage: FrameUse::Kernel,
+            refs: 0,
+        });
+        match &mut f.data {
+            Some(d) => Rc::make_mut(d)[dst_off..dst_off + len].copy_from_slice(s),
+            // A whole page into an empty frame: new bytes, copied once (no zeroing first).
+            None if len == PAGE_SIZE as usize => f.data = Some(Rc::from(s)),
+            None => page_bytes_mut(&mut f.data)[dst_off..dst_off + len].copy_from_slice(s),
+        }
     }
 
     /// A frame if it has been materialised.

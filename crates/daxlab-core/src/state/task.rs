@@ -95,10 +95,12 @@ pub struct Frame {
     /// What the function still does after its callee returns, when that is known as data (a
     /// frame with a tail can be resumed from a checkpoint; one without cannot).
     pub tail: Option<Tail>,
+    /// The mount the function's events count toward, so a resumed frame counts as it did.
+    pub mount: Option<MountId>,
 }
 
 /// A thread's kernel-side state.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Task {
     /// Its process.
     pub pid: Pid,
@@ -108,12 +110,25 @@ pub struct Task {
     pub blocked: Option<Blocker>,
 }
 
+impl Clone for Task {
+    fn clone(&self) -> Self {
+        // Room for a kernel stack up front: a stack grows on nearly every step.
+        let mut stack = Vec::with_capacity(self.stack.len().max(16));
+        stack.extend_from_slice(&self.stack);
+        Task {
+            pid: self.pid,
+            stack,
+            blocked: self.blocked,
+        }
+    }
+}
+
 impl Task {
     /// A thread of `pid`, in user space.
     pub fn new(pid: Pid) -> Self {
         Task {
             pid,
-            stack: Vec::new(),
+            stack: Vec::with_capacity(16),
             blocked: None,
         }
     }

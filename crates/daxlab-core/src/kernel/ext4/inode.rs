@@ -26,18 +26,44 @@ pub enum Ext4Create {
     Prezeroed,
 }
 
-/// `_ext4_get_block` → `ext4_map_blocks` for one block: the lookup under `i_data_sem` for
-/// read, an allocation under it for write.
-pub async fn get_block(cx: &Cx, ino: u64, iblock: u64, create: Ext4Create) -> KResult<BufferHead> {
+/// `_ext4_get_block` → `ext4_map_blocks` for up to `max` blocks from `iblock`: the lookup under
+/// `i_data_sem` for read maps the extent found, as far as it runs (the model keeps a map per
+/// block; contiguous blocks in the same state are one extent); an allocation under it for write
+/// fills as much of the hole as one contiguous run allows (`ext4_ext_map_blocks`).
+pub async fn get_block(
+    cx: &Cx,
+    ino: u64,
+    iblock: u64,
+    max: u64,
+    create: Ext4Create,
+) -> KResult<BufferHead> {
     let sem = LockName::IDataSem { ino };
+    let max = max.max(1);
+    let range = if max > 1 {
+        Obj::Blocks(ino)
+    } else {
+        Obj::Block(ino, iblock)
+    };
     let lookup = || {
-        cx.read(Obj::Block(ino, iblock), |m| {
-            m.inode(ino).map(|i| i.blocks.get(iblock).copied())
+        cx.read(range, |m| {
+            m.inode(ino).map(|i| {
+                let first = i.blocks.get(iblock).copied()?;
+                let n = (1..max)
+                    .take_while(|k| {
+                        i.blocks.get(iblock + k)
+                            == Some(&Extent {
+                                block: first.block + k,
+                                unwritten: first.unwritten,
+                            })
+                    })
+                    .count() as u64;
+                Some((first, n + 1))
+            })
         })
     };
     let dax = cx.read(Obj::Inodes, |m| m.inode(ino).map(|i| i.s_dax))?;
-    let found = |e: Extent| {
-        let mut bh = BufferHead::mapped_to(e, false);
+    let found = |(e, n): (Extent, u64)| {
+        let mut bh = BufferHead::mapped_to(e, n, false);
         // "if (IS_DAX(inode) && buffer_unwritten(bh) && !io_end) ... bh->b_end_io =
         // ext4_end_io_unwritten": whoever maps it (dax_insert_mapping) converts it.
         bh.end_io_unwritten = dax && e.unwritten;
@@ -58,7 +84,15 @@ pub async fn get_block(cx: &Cx, ino: u64, iblock: u64, create: Ext4Create) -> KR
         return Ok(found(e));
     }
     let fs = cx.read(Obj::Inodes, |m| m.inode(ino).map(|i| i.fs))?;
-    let block = match cx.write(Obj::FsAlloc(fs), |m| m.fs_mut(fs).alloc_block()) {
+    // The hole's length: an allocation never overlaps the next extent.
+    let holes = cx.read(Obj::Blocks(ino), |m| {
+        m.inode(ino).map(|i| {
+            (0..max)
+                .take_while(|k| !i.blocks.contains_key(iblock + k))
+                .count() as u64
+        })
+    })?;
+    let (block, count) = match cx.write(Obj::FsAlloc(fs), |m| m.fs_mut(fs).alloc_blocks(holes)) {
         Ok(b) => b,
         Err(e) => {
             cx.emit(EventKind::Error {
@@ -70,26 +104,41 @@ pub async fn get_block(cx: &Cx, ino: u64, iblock: u64, create: Ext4Create) -> KR
         }
     };
     let unwritten = create == Ext4Create::Unwritten;
-    cx.emit(EventKind::BlockAlloc {
-        ino,
-        iblock,
-        block,
-        unwritten,
-    });
+    for k in 0..count {
+        cx.emit(EventKind::BlockAlloc {
+            ino,
+            iblock: iblock + k,
+            block: block + k,
+            unwritten,
+        });
+    }
     if create == Ext4Create::Prezeroed {
         // ext4_issue_zeroout before the extent is marked written and returned.
-        if let Err(e) = dax::dax_clear_blocks(cx, ino, block, 1).await {
-            cx.write(Obj::FsAlloc(fs), |m| m.fs_mut(fs).free_block(block));
+        if let Err(e) = dax::dax_clear_blocks(cx, ino, block, count).await {
+            cx.write(Obj::FsAlloc(fs), |m| {
+                let f = m.fs_mut(fs);
+                (block..block + count).for_each(|b| f.free_block(b))
+            });
             cx.unlock(sem).await;
             return Err(e);
         }
     }
-    let e = Extent { block, unwritten };
-    cx.write(Obj::Block(ino, iblock), |m| {
-        m.inode_mut(ino).map(|i| i.blocks.insert(iblock, e))
+    cx.write(Obj::Blocks(ino), |m| {
+        m.inode_mut(ino).map(|i| {
+            for k in 0..count {
+                i.blocks.insert(
+                    iblock + k,
+                    Extent {
+                        block: block + k,
+                        unwritten,
+                    },
+                );
+            }
+        })
     })?;
     cx.unlock(sem).await;
-    let mut bh = BufferHead::mapped_to(e, create != Ext4Create::Prezeroed);
+    let e = Extent { block, unwritten };
+    let mut bh = BufferHead::mapped_to(e, count, create != Ext4Create::Prezeroed);
     bh.end_io_unwritten = dax && unwritten;
     Ok(bh)
 }
@@ -142,7 +191,7 @@ pub async fn ext4_direct_io(
     let fixed = cx.config().locking == Locking::Fixed;
     cx.frame("ext4_direct_IO", Tail::Pass, async {
         if !write || pos + len > size {
-            cx.frame("ext4_ind_direct_IO", Tail::Pass, async {
+            let ind = cx.frame("ext4_ind_direct_IO", Tail::Pass, async {
                 if dax {
                     let gb = if write && fixed {
                         GetBlock::Ext4Prezeroed
@@ -154,8 +203,9 @@ pub async fn ext4_direct_io(
                     direct_io::blockdev_direct_io(cx, ino, write, ubuf, pos, len, GetBlock::Ext4)
                         .await
                 }
-            })
-            .await
+            });
+            // ext4_ext_direct_IO: "Use the old path for reads and writes beyond i_size."
+            cx.frame("ext4_ext_direct_IO", Tail::Pass, ind).await
         } else if dax && fixed {
             // "ext4: pre-zero allocated blocks for DAX IO" (~4.5): no unwritten extents.
             dax::dax_do_io(cx, ino, write, ubuf, pos, len, GetBlock::Ext4Prezeroed).await
@@ -217,13 +267,33 @@ pub async fn ext4_truncate(cx: &Cx, ino: u64) -> KResult<()> {
     })?;
     if !size.is_multiple_of(bs) {
         let len = bs - size % bs;
-        if dax {
-            dax::dax_zero_page_range(cx, ino, size, len, GetBlock::Ext4).await?;
-        } else {
-            filemap::block_truncate_page(cx, ino, size).await?;
-        }
+        cx.call(
+            "ext4_block_truncate_page",
+            ext4_block_zero_page_range(cx, ino, size, len, dax),
+        )
+        .await?;
     }
     truncate::free_blocks(cx, ino, size, LockName::IDataSem { ino }).await
+}
+
+/// `ext4_block_zero_page_range`: zero `[from, from+len)` within one block, through
+/// `dax_zero_page_range` on a DAX inode ("if (IS_DAX(inode)) return dax_zero_page_range(inode,
+/// from, length, ext4_get_block);"), else through the page cache.
+async fn ext4_block_zero_page_range(
+    cx: &Cx,
+    ino: u64,
+    from: u64,
+    len: u64,
+    dax: bool,
+) -> KResult<()> {
+    cx.call("ext4_block_zero_page_range", async {
+        if dax {
+            dax::dax_zero_page_range(cx, ino, from, len, GetBlock::Ext4).await
+        } else {
+            filemap::zero_range_in_cache(cx, ino, from, len).await
+        }
+    })
+    .await
 }
 
 /// `fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len)` → `ext4_fallocate` →
@@ -264,13 +334,13 @@ pub async fn ext4_punch_hole(cx: &Cx, ino: u64, off: u64, len: u64) -> SysResult
             } else {
                 vec![(off, first_off - off), (last_off, end - last_off)]
             };
-            for (from, n) in partial.into_iter().filter(|(_, n)| *n > 0) {
-                if dax {
-                    dax::dax_zero_page_range(cx, ino, from, n, GetBlock::Ext4).await?;
-                } else {
-                    filemap::zero_range_in_cache(cx, ino, from, n).await?;
+            cx.call("ext4_zero_partial_blocks", async {
+                for (from, n) in partial.into_iter().filter(|(_, n)| *n > 0) {
+                    ext4_block_zero_page_range(cx, ino, from, n, dax).await?;
                 }
-            }
+                Ok::<_, Errno>(())
+            })
+            .await?;
             if stop_block > first_block {
                 cx.call(
                     "ext4_ext_remove_space",
