@@ -67,18 +67,16 @@ pub struct Flow {
     pub func: &'static str,
 }
 
-/// A memory location class for the flow diagram, with its label.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a copy's bytes are, for the flow diagram (the event's text says it in words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Place {
     /// Column: 0 user, 1 RAM (page cache, hole or anonymous page), 2 device.
     pub column: usize,
-    /// Label (address, page, sector).
-    pub label: String,
     /// Frame, if any.
     pub pfn: Option<u64>,
 }
 
-fn place(l: &Loc, n: &Names) -> Place {
+fn place(l: &Loc) -> Place {
     let column = match l.space {
         Space::User { .. } => 0,
         Space::PageCache { .. } | Space::HolePage { .. } | Space::Anon | Space::Kernel => 1,
@@ -86,7 +84,6 @@ fn place(l: &Loc, n: &Names) -> Place {
     };
     Place {
         column,
-        label: text::place(&Loc { pfn: None, ..*l }, n),
         pfn: l.pfn.map(|p| p.0),
     }
 }
@@ -129,14 +126,14 @@ fn rows(events: &[Event], names: &Names, depth: &mut [usize]) -> Vec<EventRow> {
                     dst,
                     bytes,
                 } => Some(Flow {
-                    from: Some(place(src, names)),
-                    to: place(dst, names),
+                    from: Some(place(src)),
+                    to: place(dst),
                     bytes: *bytes,
                     func,
                 }),
                 EventKind::Zero { func, dst, bytes } => Some(Flow {
                     from: None,
-                    to: place(dst, names),
+                    to: place(dst),
                     bytes: *bytes,
                     func,
                 }),
@@ -301,52 +298,43 @@ impl Seek {
     }
 }
 
-/// The whole run at a glance: steps grouped into bins, the same number whatever the length.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Overview {
-    /// Steps per bin (the last bin may hold fewer).
-    pub per_bin: u32,
-    /// For each lane, how many steps of each bin it ran.
-    pub lanes: Vec<Vec<u32>>,
-    /// What happened in each bin (step marks or-ed together).
-    pub marks: Vec<u8>,
-    /// Bytes copied in each bin.
-    pub bytes: Vec<u64>,
-    /// Bins where a command starts.
-    pub commands: Vec<usize>,
-}
-
-/// The most bins of the overview.
-pub const BINS: u32 = 200;
-
-/// One step of the detail strip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DetailStep {
-    /// The lane that ran it.
-    pub lane: usize,
-    /// What it did ([`StepMark`] bits).
-    pub marks: u8,
-}
-
-/// Where a command starts.
+/// Where a command starts, on a strip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommandStart {
-    /// Its first step.
-    pub step: u32,
-    /// Its line.
+    /// The column.
+    pub column: usize,
+    /// The command's line.
     pub line: u32,
 }
 
-/// Steps around the current one, one by one.
+/// A stretch of the run in columns of steps: the whole run in a fixed number of columns, or
+/// the steps around the current one, a column each. The same whatever the length of the run.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Detail {
-    /// The first step shown.
+pub struct Strip {
+    /// The first step of the first column.
     pub first: u32,
-    /// Each step from `first`.
-    pub steps: Vec<DetailStep>,
-    /// Commands starting in the window.
+    /// Steps per column (the last may hold fewer).
+    pub per_column: u32,
+    /// For each lane, how many steps of each column it ran.
+    pub lanes: Vec<Vec<u32>>,
+    /// What happened in each column (step marks or-ed together).
+    pub marks: Vec<u8>,
+    /// Bytes copied in each column.
+    pub bytes: Vec<u64>,
+    /// Columns where a command starts (one entry per column).
     pub starts: Vec<CommandStart>,
 }
+
+impl Strip {
+    /// The column of `step`, if it is on the strip.
+    pub fn column(&self, step: u32) -> Option<usize> {
+        let c = step.checked_sub(self.first.max(1))? / self.per_column.max(1);
+        ((c as usize) < self.marks.len()).then_some(c as usize)
+    }
+}
+
+/// The most columns of the whole run.
+pub const BINS: u32 = 200;
 
 /// One run of a scenario.
 pub struct Run {
@@ -366,8 +354,8 @@ pub struct Run {
     pub mounts: Vec<MountInfo>,
     /// Kernel functions the run called (for lesson goals).
     pub called: Rc<BTreeSet<&'static str>>,
-    /// The timeline at a glance.
-    pub overview: Overview,
+    /// The whole run at a glance.
+    pub overview: Strip,
     /// Names the scenario defines, for completion.
     pub names: ScenarioNames,
     scenario: Scenario,
@@ -476,7 +464,16 @@ impl Running {
             })
             .collect();
         drop(m);
-        let overview = overview(&e.steps(), &results, names.threads.len(), total);
+        let steps = e.steps();
+        let n = (total as usize).min(steps.len());
+        let overview = strip(
+            &steps[..n],
+            1,
+            total.div_ceil(BINS).max(1),
+            &results,
+            names.threads.len(),
+        );
+        drop(steps);
         drop(e);
         Run {
             names: ScenarioNames::of(&self.scenario),
@@ -502,31 +499,40 @@ pub fn run(text: &str) -> Result<Run, ParseError> {
     Ok(r.finish())
 }
 
-fn overview(marks: &[StepMark], results: &[ResultRow], lanes: usize, total: u32) -> Overview {
-    let total = total.min(marks.len() as u32);
-    let per_bin = total.div_ceil(BINS).max(1);
-    let bins = total.div_ceil(per_bin) as usize;
-    let mut o = Overview {
-        per_bin,
-        lanes: vec![vec![0; bins]; lanes.max(1)],
-        marks: vec![0; bins],
-        bytes: vec![0; bins],
-        commands: Vec::new(),
+/// The strip of `marks` (steps `first..`), `per_column` steps a column.
+fn strip(
+    marks: &[StepMark],
+    first: u32,
+    per_column: u32,
+    results: &[ResultRow],
+    lanes: usize,
+) -> Strip {
+    let per = per_column.max(1) as usize;
+    let columns = marks.len().div_ceil(per);
+    let mut o = Strip {
+        first,
+        per_column: per as u32,
+        lanes: vec![vec![0; columns]; lanes.max(1)],
+        marks: vec![0; columns],
+        bytes: vec![0; columns],
+        starts: Vec::new(),
     };
-    for (i, s) in marks.iter().take(total as usize).enumerate() {
-        let b = i / per_bin as usize;
+    for (i, s) in marks.iter().enumerate() {
+        let c = i / per;
         if let Some(l) = o.lanes.get_mut(s.thread.0 as usize) {
-            l[b] += 1;
+            l[c] += 1;
         }
-        o.marks[b] |= s.marks;
-        o.bytes[b] += u64::from(s.bytes);
+        o.marks[c] |= s.marks;
+        o.bytes[c] += u64::from(s.bytes);
     }
-    let mut seen = vec![false; bins];
     for r in results {
-        let b = (r.start.max(1) - 1) as usize / per_bin as usize;
-        if b < bins && !seen[b] {
-            seen[b] = true;
-            o.commands.push(b);
+        if let Some(column) = o.column(r.start) {
+            if !o.starts.iter().any(|x| x.column == column) {
+                o.starts.push(CommandStart {
+                    column,
+                    line: r.line,
+                });
+            }
         }
     }
     o
@@ -628,36 +634,18 @@ impl Run {
         })
     }
 
-    /// The steps around `step`, `radius` each side (clamped to the run).
-    pub fn detail(&self, step: u32, radius: u32) -> Detail {
+    /// The steps around `step`, `radius` each side (clamped to the run), a column each.
+    pub fn detail(&self, step: u32, radius: u32) -> Strip {
         let first = step
             .saturating_sub(radius)
             .max(1)
             .min(self.total.saturating_sub(2 * radius).max(1));
         let last = (first + 2 * radius).min(self.total);
-        let steps = self.with_marks(|m| {
-            (first..=last)
-                .filter_map(|s| m.get(s as usize - 1))
-                .map(|s| DetailStep {
-                    lane: s.thread.0 as usize,
-                    marks: s.marks,
-                })
-                .collect()
-        });
-        let starts: Vec<CommandStart> = self
-            .results
-            .iter()
-            .filter(|r| r.start >= first && r.start <= last)
-            .map(|r| CommandStart {
-                step: r.start,
-                line: r.line,
-            })
-            .collect();
-        Detail {
-            first,
-            steps,
-            starts,
-        }
+        self.with_marks(|m| {
+            let to = (last as usize).min(m.len());
+            let from = (first as usize - 1).min(to);
+            strip(&m[from..to], first, 1, &self.results, self.lanes.len())
+        })
     }
 
     /// The commands in progress during `step` (started, not finished before it), the one of
@@ -904,6 +892,7 @@ mod tests {
         let r = run(text).expect("valid");
         assert!(r.total > 4 * BINS);
         assert!(r.overview.marks.len() <= BINS as usize);
+        assert_eq!(r.overview.column(r.total), Some(r.overview.marks.len() - 1));
         let copies: u64 = r.overview.bytes.iter().sum();
         assert_eq!(
             copies,
@@ -915,7 +904,8 @@ mod tests {
         assert_eq!(f.pages.items, 2048);
         assert!(f.pages.cells.len() <= cells::MAX_CELLS);
         let d = r.detail(r.total / 2, 40);
-        assert_eq!(d.steps.len(), 81);
+        assert_eq!(d.marks.len(), 81);
+        assert_eq!(d.column(r.total / 2), Some(40));
     }
 
     #[test]

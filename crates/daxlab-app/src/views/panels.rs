@@ -25,7 +25,7 @@ pub fn counters(columns: &[(&'static str, Counters)], run: &Run, step: u32) -> H
     let o = &run.overview;
     let bins = o.bytes.len().max(1);
     let max = o.bytes.iter().copied().max().unwrap_or(1).max(1);
-    let now = ((step.max(1) - 1) / o.per_bin.max(1)) as usize;
+    let now = o.column(step).unwrap_or(0);
     html! {
         <div class="panel counters" role="group" aria-label="Counters">
             <h3>{ "Counters" }</h3>
@@ -177,55 +177,106 @@ fn results(run: &Run, step: u32, hexed: &[u32], dispatch: &Callback<Action>) -> 
 /// All the state of the selected thing.
 fn inspector(v: &StepView, selection: Option<&Selection>, dispatch: &Callback<Action>) -> Html {
     let s = &v.machine;
-    let row = |k: &str, v: String| html! { <><dt>{ k.to_string() }</dt><dd>{ v }</dd></> };
-    let body = match selection {
-        Some(Selection::Pfn(pfn)) => html! { <>
-            <dl>
-                { row("page frame", format!("pfn {pfn:#x}")) }
-                { for s.frame.iter().filter(|(f, _)| f == pfn).flat_map(|(_, i)| i.roles.iter()).map(|r| row(r.what, r.text.clone())) }
-            </dl>
-            <button onclick={send::<MouseEvent>(dispatch, Action::OpenPage(Some(*pfn)))} aria-haspopup="dialog">{ "Page contents" }</button>
-        </> },
-        Some(Selection::Device(n)) => match s.devices.iter().find(|d| &d.name == n) {
-            Some(d) => html! { <dl>
-                { row("device", format!("/dev/{}", d.name)) }{ row("driver", d.kind.to_string()) }
-                { row("size", format!("{} bytes, {} sectors of 512", d.size, d.size / 512)) }
-                { row("direct_access", if d.direct_access { "implemented".into() } else { "not implemented: -EOPNOTSUPP".into() }) }
-                { row("backing", d.backing.clone()) }{ row("pages in CPU frames", d.frames.items.to_string()) }
-            </dl> },
-            None => html! { <p class="empty">{ "That device does not exist at this step." }</p> },
-        },
-        Some(Selection::File(ino)) => match s.files.iter().find(|f| f.ino == *ino) {
-            Some(f) => html! { <dl>
-                { row("path", f.path.clone()) }{ row("inode", f.ino.to_string()) }{ row("i_size", f.size.to_string()) }
-                { row("i_flags", if f.s_dax { "S_DAX".into() } else { "(none)".into() }) }
-                { row("block size", f.block_size.to_string()) }
-                { row("block map", if f.allocated == 0 { "all holes".into() } else {
-                    let mut v: Vec<String> = f.blocks.cells.iter().filter_map(|c| c.value.map(|b| if c.count > 1 { format!("{}–{}→{}–{}", c.first, c.first + c.count - 1, b, b + c.count - 1) } else { format!("{}→{b}", c.first) })).collect();
-                    if f.blocks.hidden > 0 { v.push("…".into()) }
-                    v.join(", ")
-                }) }
-                { row("page cache", format!("{} pages", f.pages.items)) }
-            </dl> },
-            None => html! { <p class="empty">{ "That file does not exist at this step." }</p> },
-        },
-        Some(Selection::Vma(n)) => match s.vmas.iter().find(|v| &v.name == n) {
-            Some(v) => html! { <dl>
-                { row("mapping", v.name.clone()) }{ row("range", format!("{:#x}–{:#x}", v.start, v.start + v.pages * 4096)) }
-                { row("file", v.file.clone()) }
-                { row("flags", format!("{}{}{}", if v.shared { "VM_SHARED" } else { "private (COW)" }, if v.writable { " VM_WRITE" } else { "" }, if v.mixedmap { " VM_MIXEDMAP" } else { "" })) }
-                { row("PTEs", format!("{} of {} pages", v.present, v.pages)) }
-            </dl> },
-            None => html! { <p class="empty">{ "That mapping does not exist at this step." }</p> },
-        },
-        None => {
-            html! { <p class="empty">{ "Select a page frame, a block, a page, a PTE, a file or a device to see all of its state here." }</p> }
-        }
+    // (what, value) rows, or a sentence when there is nothing to list.
+    let rows: Result<Vec<(&str, String)>, &str> = match selection {
+        Some(Selection::Pfn(pfn)) => Ok(std::iter::once(("page frame", format!("pfn {pfn:#x}")))
+            .chain(
+                s.frame
+                    .iter()
+                    .filter(|(f, _)| f == pfn)
+                    .flat_map(|(_, i)| i.roles.iter())
+                    .map(|r| (r.what, r.text.clone())),
+            )
+            .collect()),
+        Some(Selection::Device(n)) => s
+            .devices
+            .iter()
+            .find(|d| &d.name == n)
+            .map(|d| {
+                vec![
+                    ("device", format!("/dev/{}", d.name)),
+                    ("driver", d.kind.to_string()),
+                    ("size", format!("{} bytes, {} sectors of 512", d.size, d.size / 512)),
+                    (
+                        "direct_access",
+                        if d.direct_access { "implemented" } else { "not implemented: -EOPNOTSUPP" }
+                            .to_string(),
+                    ),
+                    ("backing", d.backing.clone()),
+                    ("pages in CPU frames", d.frames.items.to_string()),
+                ]
+            })
+            .ok_or("That device does not exist at this step."),
+        Some(Selection::File(ino)) => s
+            .files
+            .iter()
+            .find(|f| f.ino == *ino)
+            .map(|f| {
+                let mut map: Vec<String> = f
+                    .blocks
+                    .cells
+                    .iter()
+                    .filter_map(|c| {
+                        let b = c.value?;
+                        Some(if c.count > 1 {
+                            format!("{}–{}→{}–{}", c.first, c.first + c.count - 1, b, b + c.count - 1)
+                        } else {
+                            format!("{}→{b}", c.first)
+                        })
+                    })
+                    .collect();
+                if f.blocks.hidden > 0 {
+                    map.push("…".into());
+                }
+                vec![
+                    ("path", f.path.clone()),
+                    ("inode", f.ino.to_string()),
+                    ("i_size", f.size.to_string()),
+                    ("i_flags", if f.s_dax { "S_DAX" } else { "(none)" }.to_string()),
+                    ("block size", f.block_size.to_string()),
+                    ("block map", if f.allocated == 0 { "all holes".into() } else { map.join(", ") }),
+                    ("page cache", format!("{} pages", f.pages.items)),
+                ]
+            })
+            .ok_or("That file does not exist at this step."),
+        Some(Selection::Vma(n)) => s
+            .vmas
+            .iter()
+            .find(|v| &v.name == n)
+            .map(|v| {
+                vec![
+                    ("mapping", v.name.clone()),
+                    ("range", format!("{:#x}–{:#x}", v.start, v.start + v.pages * 4096)),
+                    ("file", v.file.clone()),
+                    (
+                        "flags",
+                        format!(
+                            "{}{}{}",
+                            if v.shared { "VM_SHARED" } else { "private (COW)" },
+                            if v.writable { " VM_WRITE" } else { "" },
+                            if v.mixedmap { " VM_MIXEDMAP" } else { "" }
+                        ),
+                    ),
+                    ("PTEs", format!("{} of {} pages", v.present, v.pages)),
+                ]
+            })
+            .ok_or("That mapping does not exist at this step."),
+        None => Err("Select a page frame, a block, a page, a PTE, a file or a device to see all of its state here."),
+    };
+    let pfn = match selection {
+        Some(Selection::Pfn(p)) => Some(*p),
+        _ => None,
     };
     html! {
         <aside class="panel inspector" aria-label="Inspector">
             <h2>{ "Inspector" }</h2>
-            { body }
+            { match rows {
+                Ok(rows) => html! { <dl>{ for rows.into_iter().map(|(k, v)| html! { <><dt>{ k }</dt><dd>{ v }</dd></> }) }</dl> },
+                Err(m) => html! { <p class="empty">{ m }</p> },
+            } }
+            if let Some(p) = pfn {
+                <button onclick={send::<MouseEvent>(dispatch, Action::OpenPage(Some(p)))} aria-haspopup="dialog">{ "Page contents" }</button>
+            }
             if !s.locks.is_empty() {
                 <h3>{ "Locks held" }</h3>
                 <ul class="locks">{ for s.locks.iter().map(|l| html!{ <li><code>{ l.lock.clone() }</code>{ format!(" — {}", l.holders) }</li> }) }</ul>

@@ -6,7 +6,7 @@
 use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use crate::boundary::{Run, Seek};
+use crate::boundary::{Run, Seek, Strip};
 use crate::state::Action;
 use wasm_bindgen::JsCast;
 
@@ -34,7 +34,7 @@ const ROW: u32 = 11;
 const MARK_ROWS: [(&str, Seek); 4] = [
     ("copy", Seek::Copy),
     ("fault", Seek::Fault),
-    ("lock wait", Seek::Wait),
+    ("lock-wait", Seek::Wait),
     ("error", Seek::Error),
 ];
 
@@ -48,6 +48,60 @@ fn fraction(e: &MouseEvent) -> Option<f64> {
         .ok()??;
     let r = el.get_bounding_client_rect();
     (r.width() > 0.0).then(|| ((f64::from(e.client_x()) - r.left()) / r.width()).clamp(0.0, 1.0))
+}
+
+/// A strip of columns of steps: a row per lane (darker where the lane ran more of the column's
+/// steps), a row per kind of event, a line where a command starts, the step shown marked. A
+/// click goes to the column's first step.
+fn strip(
+    class: &'static str,
+    s: &Strip,
+    step: u32,
+    label: String,
+    names: Html,
+    d: &Callback<Action>,
+) -> Html {
+    let columns = s.marks.len().max(1);
+    let lanes = s.lanes.len();
+    let h = (lanes + MARK_ROWS.len()) as u32 * ROW;
+    let click = {
+        let (d, first, per, n) = (d.clone(), s.first, s.per_column, columns);
+        Callback::from(move |e: MouseEvent| {
+            if let Some(f) = fraction(&e) {
+                let c = ((f * n as f64) as u32).min(n as u32 - 1);
+                d.emit(Action::Jump(first + c * per));
+            }
+        })
+    };
+    let row = |y: u32, x: usize, class: &'static str, opacity: Option<String>| {
+        html! { <rect class={class} x={x.to_string()} y={(y * ROW + 1).to_string()} width="1.05" height={(ROW - 2).to_string()} fill-opacity={opacity} /> }
+    };
+    html! {
+        <div class="strip" title="Click to go there">
+            { names }
+            <div class="near-wrap">
+                <svg class={class} viewBox={format!("0 0 {columns} {h}")} preserveAspectRatio="none" height={h.to_string()} role="img" aria-label={label} onclick={click}>
+                    { for s.lanes.iter().enumerate().map(|(i, l)| html! { <>{
+                        for l.iter().enumerate().filter(|(_, n)| **n > 0).map(|(c, n)| row(i as u32, c, "ran", Some(opacity(*n, s.per_column))))
+                    }</> }) }
+                    { for MARK_ROWS.iter().enumerate().map(|(j, (class, k))| html! { <>{
+                        for s.marks.iter().enumerate().filter(|(_, m)| **m & k.mark() != 0).map(|(c, _)| row((lanes + j) as u32, c, class, None))
+                    }</> }) }
+                    { for s.starts.iter().map(|c| html! { <line class="cmd" x1={c.column.to_string()} x2={c.column.to_string()} y1="0" y2={h.to_string()} /> }) }
+                    if let Some(c) = s.column(step) {
+                        <rect class="now" x={c.to_string()} y="0" width="1" height={h.to_string()} />
+                    }
+                </svg>
+                if s.starts.len() <= 24 {
+                    <div class="starts" aria-hidden="true">
+                        { for s.starts.iter().map(|c| html! {
+                            <span style={format!("left: {}%", c.column * 100 / columns)}>{ format!("L{}", c.line) }</span>
+                        }) }
+                    </div>
+                }
+            </div>
+        </div>
+    }
 }
 
 /// How dark a column of a lane is: how many of its steps the lane ran (at least 0.3).
@@ -99,40 +153,36 @@ pub fn timeline(p: TimelineArgs<'_>) -> Html {
     let next = run.seek(p.seek, step, true);
     let jump = |to: Option<u32>| to.map(|s| send(Action::Jump(s)));
 
-    // The whole run.
-    let o = &run.overview;
-    let bins = o.marks.len().max(1);
-    let lanes = run.lanes.len();
-    let rows = lanes + MARK_ROWS.len();
-    let h = rows as u32 * ROW;
-    let bin_now = ((step.max(1) - 1) / o.per_bin.max(1)) as usize;
-    let click_whole = {
-        let d = d.clone();
-        Callback::from(move |e: MouseEvent| {
-            if let Some(f) = fraction(&e) {
-                d.emit(Action::Jump((f * f64::from(total)).round() as u32));
-            }
-        })
-    };
-    // The steps around the current one.
-    let det = run.detail(step, RADIUS);
-    let cols = det.steps.len().max(1);
-    let click_near = {
-        let (d, first, n) = (d.clone(), det.first, cols as f64);
-        Callback::from(move |e: MouseEvent| {
-            if let Some(f) = fraction(&e) {
-                d.emit(Action::Jump(
-                    first + ((f * n).floor() as u32).min(n as u32 - 1),
-                ));
-            }
-        })
-    };
     let names = html! {
         <div class="names" aria-hidden="true">
             { for run.lanes.iter().map(|l| html! { <span>{ l.clone() }</span> }) }
-            { for MARK_ROWS.iter().map(|(n, _)| html! { <span class="mark-name">{ *n }</span> }) }
+            { for MARK_ROWS.iter().map(|(_, k)| html! { <span class="mark-name">{ k.name() }</span> }) }
         </div>
     };
+    let whole = strip(
+        "whole",
+        &run.overview,
+        step,
+        format!(
+            "The whole run: {total} steps, {} a column",
+            run.overview.per_column
+        ),
+        names.clone(),
+        d,
+    );
+    let det = run.detail(step, RADIUS);
+    let near = strip(
+        "near",
+        &det,
+        step,
+        format!(
+            "Steps {} to {}, a column each",
+            det.first,
+            det.first + det.marks.len().max(1) as u32 - 1
+        ),
+        names,
+        d,
+    );
     html! {
         <section class="panel timeline" id="timeline" aria-label="Timeline" tabindex="-1">
             <div class="controls">
@@ -160,57 +210,8 @@ pub fn timeline(p: TimelineArgs<'_>) -> Html {
                 </span>
             </div>
             <input id="step" class="scrub" type="range" aria-label="Step" min="0" max={total.to_string()} value={step.to_string()} {oninput} />
-            <div class="strip" title="The whole run: click to jump">
-                { names.clone() }
-                <svg class="whole" viewBox={format!("0 0 {bins} {h}")} preserveAspectRatio="none" height={h.to_string()} role="img"
-                     aria-label={format!("The whole run: {total} steps, {} per column; commands start at the thin lines", o.per_bin)} onclick={click_whole}>
-                    { for o.lanes.iter().enumerate().map(|(i, l)| html! {
-                        <g class="lane">{ for l.iter().enumerate().filter(|(_, n)| **n > 0).map(|(b, n)| html! {
-                            <rect x={b.to_string()} y={(i as u32 * ROW + 1).to_string()} width="1.05" height={(ROW - 2).to_string()}
-                                  fill-opacity={opacity(*n, o.per_bin)} />
-                        }) }</g>
-                    }) }
-                    { for MARK_ROWS.iter().enumerate().map(|(j, (_, k))| {
-                        let y = (lanes + j) as u32 * ROW + 1;
-                        html! { <g class={classes!("marks", k.name().replace(' ', "-"))}>{
-                            for o.marks.iter().enumerate().filter(|(_, m)| **m & k.mark() != 0).map(|(b, _)| html! {
-                                <rect x={b.to_string()} y={y.to_string()} width="1.05" height={(ROW - 2).to_string()} />
-                            })
-                        }</g> }
-                    }) }
-                    { for o.commands.iter().map(|b| html! { <line class="cmd" x1={b.to_string()} x2={b.to_string()} y1="0" y2={h.to_string()} /> }) }
-                    <rect class="now" x={bin_now.to_string()} y="0" width="1" height={h.to_string()} />
-                </svg>
-            </div>
-            <div class="strip" title="The steps around this one: click to jump">
-                { names }
-                <div class="near-wrap">
-                    <svg class="near" viewBox={format!("0 0 {cols} {h}")} preserveAspectRatio="none" height={h.to_string()} role="img"
-                         aria-label={format!("Steps {} to {}, one column each", det.first, det.first + cols as u32 - 1)} onclick={click_near}>
-                        { for det.steps.iter().enumerate().map(|(i, st)| {
-                            let s = det.first + i as u32;
-                            html! { <g class={classes!((s == step).then_some("cur"))}>
-                                <rect class="ran" x={i.to_string()} y={(st.lane as u32 * ROW + 1).to_string()} width="0.9" height={(ROW - 2).to_string()} />
-                                { for MARK_ROWS.iter().enumerate().filter(|(_, (_, k))| st.marks & k.mark() != 0).map(|(j, (_, k))| html! {
-                                    <rect class={classes!("mk", k.name().replace(' ', "-"))} x={i.to_string()} y={((lanes + j) as u32 * ROW + 1).to_string()} width="0.9" height={(ROW - 2).to_string()} />
-                                }) }
-                            </g> }
-                        }) }
-                        { for det.starts.iter().map(|c| {
-                            let x = c.step - det.first;
-                            html! { <line class="cmd" x1={x.to_string()} x2={x.to_string()} y1="0" y2={h.to_string()} /> }
-                        }) }
-                        if step >= det.first && step > 0 {
-                            <rect class="now" x={(step - det.first).to_string()} y="0" width="0.9" height={h.to_string()} />
-                        }
-                    </svg>
-                    <div class="starts" aria-hidden="true">
-                        { for det.starts.iter().map(|c| html! {
-                            <span style={format!("left: {}%", (c.step - det.first) * 100 / cols as u32)}>{ format!("L{}", c.line) }</span>
-                        }) }
-                    </div>
-                </div>
-            </div>
+            { whole }
+            { near }
         </section>
     }
 }
