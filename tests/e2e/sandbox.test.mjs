@@ -21,7 +21,7 @@ test('a lesson opens at the step that matters, says where to look, and its progr
   await idle(p);
   // Not the last step: the first copy of the read on the page-cache mount, named in the lesson.
   const look = await p.locator('.look').textContent();
-  const at = Number(look.match(/Where to look \(step (\d+)\)/)[1]);
+  const at = Number(look.match(/Where to look \(step (\d+), line 14\)/)[1]);
   assert.equal(await stepNumber(p), at);
   assert.match(await p.locator('.flow .arrow text').first().textContent(), /^copy 4096 B · /);
   // The step's command is marked in the editor and in the results.

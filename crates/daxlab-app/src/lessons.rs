@@ -86,7 +86,7 @@ write p 0 pattern=seq len=64K\nwrite d 0 pattern=seq len=64K\nfsync p\ndrop_cach
             }) && run.results.iter().any(|r| r.ok() && r.command.starts_with("read d"))
         },
         focus: Focus { command: "read p", seek: Some(Seek::Copy) },
-        look: "This step is the read on the page-cache mount (line 13). Look at the copy arrows: each page is copied twice, device → page cache, then page cache → user; the page-cache grid of /mnt/pc/file holds every page. Press ] for the next copy.",
+        look: "This step is the read on the page-cache mount. Look at the copy arrows: each page is copied twice, device → page cache, then page cache → user; the page-cache grid of /mnt/pc/file holds every page. Press ] for the next copy.",
     },
     Lesson {
         id: "usage",
@@ -103,7 +103,7 @@ write p 0 pattern=seq len=64K\nwrite d 0 pattern=seq len=64K\nfsync p\ndrop_cach
             run.results.iter().any(|r| r.command.starts_with("mount") && r.message.as_deref().is_some_and(|v| v.contains("dax")) && r.errno.is_some())
         },
         focus: Focus { command: "mount", seek: None },
-        look: "This step starts the mount (line 3). Its result says ok, and /proc/mounts under Block devices shows rw,relatime,dax. The command reference under the console lists mkfs's bs= and the device kinds.",
+        look: "This step starts the mount. Its result says ok, and /proc/mounts under Block devices shows rw,relatime,dax. The command reference under the console lists mkfs's bs= and the device kinds.",
     },
     Lesson {
         id: "block-drivers",
@@ -121,7 +121,7 @@ direct_access pmem0 sector=8 size=1M\ndirect_access bank sector=8 size=1M\ndirec
             run.results.iter().any(|r| r.command.starts_with("direct_access") && r.errno == Some("EINVAL"))
         },
         focus: Focus { command: "direct_access pmem0", seek: None },
-        look: "This step calls brd's direct_access (line 4). The results list gives the pfn, the kernel address and the length: 4096, one page, although 1M was asked for. The next results are axonram's (the rest of the device) and the disk's (-EOPNOTSUPP).",
+        look: "This step calls brd's direct_access. The results list gives the pfn, the kernel address and the length: 4096, one page, although 1M was asked for. The next results are axonram's (the rest of the device) and the disk's (-EOPNOTSUPP).",
     },
     Lesson {
         id: "filesystems",
@@ -142,7 +142,7 @@ open f /mnt/dax/sparse create\ntruncate f 8K\nmmap m f 0 8K shared rw\nload m 0 
                 })
         },
         focus: Focus { command: "load m", seek: Some(Seek::Fault) },
-        look: "This step is the read fault of load m 0 16 (line 7): dax_fault finds a hole and maps the zeroed hole page read-only. Look at page 0 of mapping m in the process view (a hole page, H) and at the call graph.",
+        look: "This step is the read fault of load m 0 16: dax_fault finds a hole and maps the zeroed hole page read-only. Look at page 0 of mapping m in the process view (a hole page, H) and at the call graph.",
     },
 ];
 

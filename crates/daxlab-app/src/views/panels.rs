@@ -345,7 +345,7 @@ pub fn lesson_panel(
                     <p class="cite">{ format!("{} · {}", l.section, l.era) }</p>
                     if let Some(f) = focus {
                         <div class="look">
-                            <p><strong>{ format!("Where to look (step {f}): ") }</strong>{ l.look }</p>
+                            <p><strong>{ format!("Where to look (step {f}{}): ", run.and_then(|r| r.running_at(f).first().map(|i| format!(", line {}", r.results[*i].line))).unwrap_or_default()) }</strong>{ l.look }</p>
                             if step != f { <button onclick={send::<MouseEvent>(dispatch, Action::Jump(f))}>{ format!("Go to step {f}") }</button> }
                         </div>
                     }

@@ -92,16 +92,26 @@ fn strip(
                         <rect class="now" x={c.to_string()} y="0" width="1" height={h.to_string()} />
                     }
                 </svg>
-                if s.starts.len() <= 24 {
-                    <div class="starts" aria-hidden="true">
-                        { for s.starts.iter().map(|c| html! {
-                            <span style={format!("left: {}%", c.column * 100 / columns)}>{ format!("L{}", c.line) }</span>
-                        }) }
-                    </div>
-                }
+                <div class="starts" aria-hidden="true">
+                    { for labels(s, columns).map(|c| html! {
+                        <span style={format!("left: {}%", c.column * 100 / columns)}>{ format!("L{}", c.line) }</span>
+                    }) }
+                </div>
             </div>
         </div>
     }
+}
+
+/// The command starts worth a label: those at least 4% of the strip from the last labelled.
+fn labels(s: &Strip, columns: usize) -> impl Iterator<Item = &crate::boundary::CommandStart> {
+    let mut last: Option<usize> = None;
+    s.starts.iter().filter(move |c| {
+        let far = last.is_none_or(|l| c.column.abs_diff(l) * 25 >= columns);
+        if far {
+            last = Some(c.column);
+        }
+        far
+    })
 }
 
 /// How dark a column of a lane is: how many of its steps the lane ran (at least 0.3).
