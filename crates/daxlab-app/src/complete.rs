@@ -135,7 +135,7 @@ pub struct Completion {
 fn what(w: Want) -> &'static str {
     match w {
         Want::Command => "command",
-        Want::Words(_) => "word",
+        Want::Words(_) => "choice",
         Want::Device | Want::DevPath => "device",
         Want::Fd => "descriptor",
         Want::Map => "mapping",
@@ -213,7 +213,7 @@ pub fn complete(line: &str, names: &ScenarioNames) -> Completion {
                         partial
                     }
                 ),
-                note: format!("{n} choices of {kind}: {}.", fits.join(", ")),
+                note: format!("{n} choices: {}.", fits.join(", ")),
                 choices: fits,
             }
         }
@@ -306,7 +306,7 @@ mod tests {
         let u = complete("u", &n);
         assert_eq!(u.line, "u");
         assert_eq!(u.choices, vec!["umount", "unlink"]);
-        assert!(u.note.starts_with("2 choices of command"));
+        assert_eq!(u.note, "2 choices: umount, unlink.");
         assert!(complete("zz", &n)
             .note
             .contains("No command starts with \"zz\""));
