@@ -355,9 +355,10 @@ impl Reducible for State {
     }
 }
 
-/// The same scenario with every `-o dax` removed: the page-cache twin for side by side.
+/// The same scenario with every `-o dax` removed: the page-cache twin for side by side. Line
+/// for line the same, so a console line extends the twin as it extends the scenario.
 pub fn page_cache_twin(scenario: &str) -> String {
-    scenario
+    let mut twin = scenario
         .lines()
         .map(|l| {
             let t = l.trim_start();
@@ -387,7 +388,11 @@ pub fn page_cache_twin(scenario: &str) -> String {
             out.join(" ")
         })
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    if scenario.ends_with('\n') {
+        twin.push('\n');
+    }
+    twin
 }
 
 #[cfg(test)]
@@ -517,6 +522,12 @@ mod tests {
         assert_eq!(
             t,
             "mount /dev/a /x\nmount /dev/b /y -o ro\nwrite f 0 \"-o dax\""
+        );
+        let s = "device d brd size=1M\nmount /dev/d /x -o dax\n";
+        assert_eq!(
+            page_cache_twin(&format!("{s}sync\n")),
+            format!("{}sync\n", page_cache_twin(s)),
+            "a line added to the scenario is a line added to its twin"
         );
     }
 
