@@ -160,18 +160,20 @@ proptest! {
         let text = scenario(&work, &order);
         let s = parse(&text).map_err(|e| TestCaseError::fail(format!("{e}")))?;
         let mut e = Execution::new(&s, RunOptions::stepped()).expect("runs");
-        e.run_to_end();
+        // Far more steps than any of these scenarios needs: not finishing is a livelock.
+        let finished = e.advance(200_000);
         let r = Report::of(&e, Vec::new());
         let failed: Vec<String> = r.results.iter().filter(|c| !c.ok()).take(3)
             .map(|c| format!("line {} {} → {:.200}", c.line, c.command, text::result(c))).collect();
         let m = e.machine();
         let held: Vec<String> = m.locks.held().map(|(l, _)| l.to_string()).collect();
         let strays = m.mem.strays();
-        if !r.ok() || strays > 0 || !held.is_empty() {
+        if !finished || !r.ok() || strays > 0 || !held.is_empty() {
             // The failing case's scenario, for `daxlab run --trace`.
             let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("concurrency-failure.dax");
             std::fs::write(&path, &text).expect("write the case");
             let at = path.display();
+            prop_assert!(finished, "still running after 200000 steps ({at})");
             prop_assert!(r.ok(), "failed: {failed:#?} ({at})");
             prop_assert_eq!(strays, 0, "the model touched a freed frame ({})", at);
             prop_assert!(held.is_empty(), "locks left held: {held:?} ({at})");

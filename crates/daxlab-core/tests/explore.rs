@@ -79,8 +79,12 @@ fn without_schedule(text: &str) -> String {
 #[test]
 fn the_explorer_finds_r1_and_its_schedule_reproduces_it() {
     let text = without_schedule(R1);
-    let r = explore(&parse(&text).expect("valid"), Mode::Exhaustive { por: true }, 100_000)
-        .expect("explores");
+    let r = explore(
+        &parse(&text).expect("valid"),
+        Mode::Exhaustive { por: true },
+        100_000,
+    )
+    .expect("explores");
     assert!(r.complete);
     let lost = r
         .outcomes
@@ -89,7 +93,10 @@ fn the_explorer_finds_r1_and_its_schedule_reproduces_it() {
         .expect("store_lost found");
     let replay = run_text(&format!("{text}\n{}", lost.schedule.join("\n")));
     assert!(
-        replay.violations.iter().any(|v| v.invariant.name() == "store_lost"),
+        replay
+            .violations
+            .iter()
+            .any(|v| v.invariant.name() == "store_lost"),
         "{:?}",
         lost.schedule
     );

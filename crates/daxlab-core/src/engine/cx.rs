@@ -96,7 +96,7 @@ impl World {
                 } | EventKind::BlockFree { .. }
             )
         {
-            self.ghost.ptes_changed = true;
+            self.ghost.ptes_changed.get_or_insert(self.step);
         }
         // Nobody keeps this event and no counter counts it: nothing to do.
         if self.trace.mode != TraceMode::Full

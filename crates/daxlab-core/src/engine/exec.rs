@@ -11,7 +11,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::cx::{Cx, World};
-use super::footprint::{Access, Obj};
+use super::footprint::Access;
 use super::sched::{Choice, Pick, Scheduler, Script};
 use super::trace::{Counters, Event, EventKind, SchedNote, StepMark, TraceMode};
 use crate::kernel::resume::Resume;

@@ -78,6 +78,10 @@ impl Report {
     }
 }
 
+/// Threads with the footprint of a step each: the threads tried at a choice point, or those
+/// asleep (not to be run until something their step depends on runs).
+type Sleep = Vec<(Tid, Vec<Access>)>;
+
 /// A choice point of the current execution.
 #[derive(Debug, Clone)]
 struct Node {
@@ -90,9 +94,9 @@ struct Node {
     /// Threads still to try here.
     backtrack: BTreeSet<Tid>,
     /// Threads tried here, with the footprint of the step each took.
-    done: Vec<(Tid, Vec<Access>)>,
+    done: Sleep,
     /// Threads asleep when the execution reached here.
-    sleep: Vec<(Tid, Vec<Access>)>,
+    sleep: Sleep,
 }
 
 /// What the explorer's scheduler shares with the explorer during one execution.
@@ -102,7 +106,7 @@ struct Plan {
     prefix: Vec<Tid>,
     pos: usize,
     /// Threads asleep now, with the footprint of their next step.
-    sleep: Vec<(Tid, Vec<Access>)>,
+    sleep: Sleep,
     /// The runnable threads at the last choice.
     enabled: Vec<Tid>,
     group: usize,
@@ -272,7 +276,7 @@ impl Explorer {
     }
 
     /// One execution following `prefix`, then the first runnable thread not asleep.
-    fn execution(&mut self, prefix: Vec<Tid>, sleep: Vec<(Tid, Vec<Access>)>, por: bool) {
+    fn execution(&mut self, prefix: Vec<Tid>, sleep: Sleep, por: bool) {
         let depth = prefix.len();
         let plan = Rc::new(RefCell::new(Plan {
             prefix,
@@ -337,7 +341,13 @@ impl Explorer {
     /// other order is tried from that step's choice point.
     fn add_backtracks(&mut self) {
         let n = self.nodes.len();
-        let threads = self.nodes.iter().map(|x| x.chosen.0 as usize).max().unwrap_or(0) + 1;
+        let threads = self
+            .nodes
+            .iter()
+            .map(|x| x.chosen.0 as usize)
+            .max()
+            .unwrap_or(0)
+            + 1;
         let mut clock: Vec<Vec<u32>> = vec![vec![0; threads]; threads];
         let mut stamp: Vec<Vec<u32>> = Vec::with_capacity(n);
         for i in 0..n {
@@ -378,7 +388,7 @@ impl Explorer {
     /// The deepest choice point with a thread left to try: the prefix up to it, that thread,
     /// and the sleep set there (the threads already tried there sleep until something they
     /// depend on runs).
-    fn next_plan(&mut self, por: bool) -> Option<(Vec<Tid>, Vec<(Tid, Vec<Access>)>)> {
+    fn next_plan(&mut self, por: bool) -> Option<(Vec<Tid>, Sleep)> {
         while let Some(node) = self.nodes.last_mut() {
             let tried: BTreeSet<Tid> = node
                 .done

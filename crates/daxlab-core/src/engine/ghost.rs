@@ -80,6 +80,8 @@ struct InFlight {
 #[derive(Debug, Clone, Copy)]
 struct KernelWrite {
     tid: Tid,
+    /// The step it happened in (a batch of steps is checked after its last one).
+    step: u32,
     func: &'static str,
     loc: Loc,
     len: u64,
@@ -93,8 +95,9 @@ pub struct Ghost {
     files: BTreeMap<u64, ChunkMap<GhostPage>>,
     inflight: BTreeMap<Tid, InFlight>,
     writes: Vec<KernelWrite>,
-    /// Something a PTE check depends on changed this step (a PTE installed, a block freed).
-    pub ptes_changed: bool,
+    /// The first step since the last check in which something a PTE check depends on changed
+    /// (a PTE installed, a block freed).
+    pub ptes_changed: Option<u32>,
     reported: BTreeSet<(Invariant, u64, u64)>,
 }
 
@@ -398,10 +401,11 @@ impl Ghost {
 
     /// The kernel zeroed `len` bytes at `loc` (function `func`, thread `tid`): checked after
     /// the step.
-    pub fn kernel_zeroed(&mut self, tid: Tid, func: &'static str, loc: Loc, len: u64) {
+    pub fn kernel_zeroed(&mut self, tid: Tid, step: u32, func: &'static str, loc: Loc, len: u64) {
         if matches!(loc.space, Space::Device { .. } | Space::PageCache { .. }) {
             self.writes.push(KernelWrite {
                 tid,
+                step,
                 func,
                 loc,
                 len,
@@ -423,13 +427,13 @@ impl Ghost {
         for w in std::mem::take(&mut self.writes) {
             // Which file owns the zeroed block is looked up in every block map.
             read.extend(m.inodes.keys().map(|i| Obj::Blocks(*i)));
-            if let Some(ino) = self.check_zeroing(m, names, &w, step, out) {
+            if let Some(ino) = self.check_zeroing(m, names, &w, w.step, out) {
                 read.push(Obj::Ghost(ino));
                 read.push(Obj::ISize(ino));
             }
         }
-        if std::mem::take(&mut self.ptes_changed) {
-            self.check_ptes(m, step, out);
+        if let Some(at) = self.ptes_changed.take() {
+            self.check_ptes(m, at, out);
             read.push(Obj::Mms);
             read.extend(m.inodes.keys().map(|i| Obj::Blocks(*i)));
         }
@@ -474,6 +478,9 @@ impl Ghost {
             _ => None,
         };
         let (ino, file_off) = start?;
+        // A page freed later in the same step (a truncated page-cache page) holds nothing of
+        // the file any more.
+        m.mem.get(pfn)?;
         let file_off = match w.loc.space {
             Space::PageCache { .. } => file_off + w.loc.page_off() as u64,
             _ => file_off,
@@ -496,9 +503,8 @@ impl Ghost {
                     .unwrap_or_else(|| vec![0; n]);
                 let off_in_frame = w.loc.page_off() + k as usize;
                 let have = &frame[off_in_frame..off_in_frame + n];
-                let differs = |j: &usize| {
-                    want[*j] != have[*j] && !self.in_flight(ino, at + *j as u64, None)
-                };
+                let differs =
+                    |j: &usize| want[*j] != have[*j] && !self.in_flight(ino, at + *j as u64, None);
                 if let Some(j) = (0..n).find(differs) {
                     // Reported once: from now on the file holds what the kernel left.
                     self.set(ino, at, have);
@@ -543,7 +549,10 @@ impl Ghost {
                 let VmaKind::File { ino, .. } = v.kind else {
                     continue;
                 };
-                for (vpn, pte) in p.mm.ptes.range(v.start / PAGE_SIZE..(v.start + v.len) / PAGE_SIZE) {
+                for (vpn, pte) in
+                    p.mm.ptes
+                        .range(v.start / PAGE_SIZE..(v.start + v.len) / PAGE_SIZE)
+                {
                     if !pte.special {
                         continue;
                     }

@@ -91,7 +91,8 @@ pub fn zero(cx: &Cx, func: &'static str, dst: Loc, len: u64) {
     {
         let mut w = cx.world();
         if w.ghost.enabled {
-            w.ghost.kernel_zeroed(cx.tid, func, dst, len);
+            let step = w.step;
+            w.ghost.kernel_zeroed(cx.tid, step, func, dst, len);
         }
     }
     cx.emit_ns(

@@ -54,14 +54,25 @@ pub async fn dax_clear_blocks(cx: &Cx, ino: u64, block: u64, count: u64) -> KRes
     cx.call("dax_clear_blocks", async {
         let (dev, bs) = bdev_of(cx, ino)?;
         let mut done = 0;
+        // One bdev_direct_access per extent it returns, then clear_page (or memset for a
+        // part page) page by page, with a cond_resched() after each.
         while done < count * bs {
             let byte = block * bs + done;
             let da =
                 bdev_direct_access(cx, dev, byte / SECTOR_SIZE, (count * bs - done) as i64).await?;
-            let n = da.length.min(PAGE_SIZE);
-            cpu::zero(cx, "clear_page", dev_loc(dev, byte, &da, 0), n);
-            done += n;
-            cx.yield_now().await; // cond_resched()
+            let mut off = 0;
+            while off < da.length {
+                let n = (da.length - off).min(PAGE_SIZE);
+                let func = if n < PAGE_SIZE {
+                    "memset"
+                } else {
+                    "clear_page"
+                };
+                cpu::zero(cx, func, dev_loc(dev, byte, &da, off), n);
+                off += n;
+                cx.yield_now().await;
+            }
+            done += da.length;
         }
         Ok(())
     })
@@ -101,10 +112,13 @@ pub struct DaxIo {
     /// byte (`None`: a hole being read).
     addr: Option<(DirectAccess, u64, u64)>,
     err: Option<Errno>,
+    /// `retval`: what 4.0 returns if nothing was copied (the last `get_block` result, 0, or
+    /// the bytes `dax_get_addr` offered).
+    retval: u64,
 }
 
 /// `dax_io`: move data between the user buffer and the device, one mapping at a time. Returns
-/// the bytes done, or the error if nothing was done.
+/// the bytes done; if none were, the error, or 4.0's `retval` (see the end).
 pub async fn dax_io(cx: &Cx, mut s: DaxIo) -> SysResult {
     while s.pos < s.end {
         if s.pos == s.max {
@@ -114,7 +128,10 @@ pub async fn dax_io(cx: &Cx, mut s: DaxIo) -> SysResult {
                 // "bh->b_size = PAGE_ALIGN(end - pos)"
                 let want = (s.end - s.pos).next_multiple_of(PAGE_SIZE) / s.bs;
                 match ops::get_block(cx, s.get_block, s.ino, block, want, s.write).await {
-                    Ok(b) => s.bh = b,
+                    Ok(b) => {
+                        s.bh = b;
+                        s.retval = 0;
+                    }
                     Err(e) => {
                         s.err = Some(e);
                         break;
@@ -148,6 +165,7 @@ pub async fn dax_io(cx: &Cx, mut s: DaxIo) -> SysResult {
                         break;
                     }
                 };
+                s.retval = da.length;
                 if s.bh.unwritten || s.bh.new {
                     dax_new_buf(cx, s.dev, pblock * s.bs, &da, first, s.pos, s.end);
                 }
@@ -176,22 +194,27 @@ pub async fn dax_io(cx: &Cx, mut s: DaxIo) -> SysResult {
                 } else {
                     user::copy_user(cx, func, dloc, uva, n, ns, !s.write).await
                 };
-                cx.emit(EventKind::CopyAvoided { bytes: n });
+                if r.is_ok() {
+                    cx.emit(EventKind::CopyAvoided { bytes: n });
+                }
                 r
             }
             None => user::zero_user(cx, "iov_iter_zero", uva, n).await,
         };
         if let Err((done, _)) = copied {
-            // The copy came back short: a fault on the user buffer.
+            // The copy came back short (a fault on the user buffer): "if (!len) break;".
             s.pos += done;
-            s.err = Some(Errno::EFAULT);
             break;
         }
         s.pos += n;
         cx.capture_point(|| Resume::DaxIo(s.clone())).await;
     }
+    // "return (pos == start) ? retval : pos - start;": in 4.0 a copy that faults on its first
+    // byte returns what dax_get_addr offered, as if it had been copied (later kernels return
+    // -EFAULT).
     match s.err {
         Some(e) if s.pos == s.start => Err(e.into()),
+        _ if s.pos == s.start => Ok(s.retval),
         _ => Ok(s.pos - s.start),
     }
 }
@@ -248,6 +271,7 @@ pub async fn dax_do_io(
                 bh: BufferHead::default(),
                 addr: None,
                 err: None,
+                retval: 0,
             },
         )
         .await
@@ -298,14 +322,14 @@ pub async fn dax_truncate_page(cx: &Cx, ino: u64, from: u64, gb: GetBlock) -> KR
 }
 
 /// `dax_fault(vma, vmf, get_block)` (also reached as `dax_mkwrite`, a macro for it in 4.0).
-/// `cow` is set for a MAP_PRIVATE write fault (`vmf->cow_page`). Returns the fault code and
-/// whether it counted `PGMAJFAULT`.
+/// `cow_page` is set for a MAP_PRIVATE write fault (`vmf->cow_page`). Returns the fault code
+/// and whether it counted `PGMAJFAULT`.
 pub async fn dax_fault(
     cx: &Cx,
     vma: &Vma,
     addr: u64,
     write: bool,
-    cow: bool,
+    cow_page: Option<Pfn>,
     gb: GetBlock,
 ) -> (VmFault, bool) {
     cx.call("dax_fault", async {
@@ -313,8 +337,11 @@ pub async fn dax_fault(
             cx.call("sb_start_pagefault", async {}).await;
             cx.call("file_update_time", async {}).await;
         }
-        cx.call("do_dax_fault", do_dax_fault(cx, vma, addr, write, cow, gb))
-            .await
+        cx.call(
+            "do_dax_fault",
+            do_dax_fault(cx, vma, addr, write, cow_page, gb),
+        )
+        .await
     })
     .await
 }
@@ -340,7 +367,7 @@ async fn do_dax_fault(
     vma: &Vma,
     addr: u64,
     write: bool,
-    cow: bool,
+    cow_page: Option<Pfn>,
     gb: GetBlock,
 ) -> (VmFault, bool) {
     let Some(ino) = vma.ino() else {
@@ -353,7 +380,7 @@ async fn do_dax_fault(
         // 4.7: grab_mapping_entry() locks the index for the whole fault.
         cx.lock(entry, LockMode::Write).await;
     }
-    let r = do_dax_fault_locked(cx, vma, addr, write, cow, gb, ino, pgoff).await;
+    let r = do_dax_fault_locked(cx, vma, addr, write, cow_page, gb, ino, pgoff).await;
     if fixed {
         cx.unlock(entry).await;
     }
@@ -366,11 +393,12 @@ async fn do_dax_fault_locked(
     vma: &Vma,
     addr: u64,
     write: bool,
-    cow: bool,
+    cow_page: Option<Pfn>,
     gb: GetBlock,
     ino: u64,
     pgoff: u64,
 ) -> (VmFault, bool) {
+    let cow = cow_page.is_some();
     if pgoff >= size_pages(cx, ino) {
         return (VmFault::SigBus, false);
     }
@@ -421,8 +449,11 @@ async fn do_dax_fault_locked(
         }
         major = true; // count_vm_event(PGMAJFAULT)
     }
-    if cow {
-        return (dax_cow(cx, vma, pgoff, &bh, page.is_some()).await, major);
+    if let Some(new) = cow_page {
+        return (
+            dax_cow(cx, pgoff, ino, &bh, page.map(|p| p.pfn), new).await,
+            major,
+        );
     }
     // "Check we didn't race with a read fault installing a new page"
     if page.is_none() && major {
@@ -521,15 +552,18 @@ async fn dax_load_hole(
 }
 
 /// The COW branch of `do_dax_fault`: copy the block (`copy_user_bh`) or zero
-/// (`clear_user_highpage`) into a new anonymous page.
-async fn dax_cow(cx: &Cx, vma: &Vma, pgoff: u64, bh: &BufferHead, had_page: bool) -> VmFault {
-    let Some(ino) = vma.ino() else {
-        return VmFault::SigBus;
-    };
-    let pid = cx.pid;
-    let Ok(cow) = cx.write(Obj::Ram, |m| m.mem.alloc_ram(FrameUse::Anon { pid })) else {
-        return VmFault::Oom;
-    };
+/// (`clear_user_highpage`) into `vmf->cow_page`, then return with `vmf->page` = the hole page,
+/// still locked, or, with no page to lock, holding `i_mmap_lock_read` after an `i_size`
+/// re-check ("Check we didn't race with truncate"); `do_cow_fault` sets the PTE and releases
+/// them.
+async fn dax_cow(
+    cx: &Cx,
+    pgoff: u64,
+    ino: u64,
+    bh: &BufferHead,
+    page: Option<Pfn>,
+    cow: Pfn,
+) -> VmFault {
     let dst = cpu::kernel(Space::Anon, cow, 0);
     match (bh.written(), bh.block) {
         (true, Some(block)) => {
@@ -549,30 +583,25 @@ async fn dax_cow(cx: &Cx, vma: &Vma, pgoff: u64, bh: &BufferHead, had_page: bool
                         ns,
                     )
                 }
-                Err(_) => return VmFault::SigBus,
+                Err(_) => {
+                    if page.is_some() {
+                        cx.unlock(LockName::PageLock { ino, index: pgoff }).await;
+                    }
+                    return VmFault::SigBus;
+                }
             }
         }
         _ => cpu::zero(cx, "clear_user_highpage", dst, PAGE_SIZE),
     }
-    if had_page {
-        cx.unlock(LockName::PageLock { ino, index: pgoff }).await;
-        return VmFault::Cow {
-            pfn: cow,
-            i_mmap_held: false,
-        };
+    if page.is_some() {
+        return VmFault::Cow { page };
     }
-    // "The fault handler has no page to lock, so it holds i_mmap_lock for read to protect
-    // against truncate": do_cow_fault releases it after installing the PTE.
     cx.lock(LockName::IMmapRwsem { ino }, LockMode::Read).await;
     if pgoff >= size_pages(cx, ino) {
         cx.unlock(LockName::IMmapRwsem { ino }).await;
-        cx.write(Obj::Ram, |m| m.mem.put_page(cow));
         return VmFault::SigBus;
     }
-    VmFault::Cow {
-        pfn: cow,
-        i_mmap_held: true,
-    }
+    VmFault::Cow { page: None }
 }
 
 /// `dax_insert_mapping`: map the block's pfn into the process with `vm_insert_mixed`.

@@ -37,9 +37,12 @@ pub struct BlockdevDio {
     available: u64,
     /// `next_block_for_io`.
     next_block: u64,
+    /// `DIO_SKIP_HOLES`: never allocate inside `i_size`.
+    skip_holes: bool,
 }
 
-/// `blockdev_direct_IO(rw, iocb, inode, iter, offset, get_block)`.
+/// `blockdev_direct_IO(rw, iocb, inode, iter, offset, get_block)`: `__blockdev_direct_IO` with
+/// `DIO_LOCKING | DIO_SKIP_HOLES`.
 #[allow(clippy::too_many_arguments)]
 pub async fn blockdev_direct_io(
     cx: &Cx,
@@ -49,6 +52,22 @@ pub async fn blockdev_direct_io(
     pos: u64,
     len: u64,
     get_block: GetBlock,
+) -> SysResult {
+    blockdev_direct_io_flags(cx, ino, write, ubuf, pos, len, get_block, true).await
+}
+
+/// `__blockdev_direct_IO` with `DIO_LOCKING`, and `DIO_SKIP_HOLES` if `skip_holes` (ext4's
+/// extent path passes only `DIO_LOCKING`: its `get_block` allocates unwritten extents).
+#[allow(clippy::too_many_arguments)]
+pub async fn blockdev_direct_io_flags(
+    cx: &Cx,
+    ino: u64,
+    write: bool,
+    ubuf: u64,
+    pos: u64,
+    len: u64,
+    get_block: GetBlock,
+    skip_holes: bool,
 ) -> SysResult {
     let read = !write;
     // "the file offset, the user address and the length must be aligned to the logical block
@@ -104,6 +123,7 @@ pub async fn blockdev_direct_io(
                 bh: BufferHead::default(),
                 available: 0,
                 next_block: 0,
+                skip_holes,
             },
         )
         .await
@@ -134,9 +154,10 @@ pub async fn do_direct_io(cx: &Cx, mut s: BlockdevDio) -> SysResult {
         // Blocks that hold bytes below i_size ("i_size_aligned >> blkbits").
         let size_blocks = size.div_ceil(s.bs);
         if s.available == 0 {
-            // get_more_blocks: DIO_SKIP_HOLES never allocates inside i_size ("if (fs_startblk
-            // <= ((i_size_read(dio->inode) - 1) >> i_blkbits)) create = 0").
-            let create = s.write && block >= size_blocks;
+            // get_more_blocks: DIO_SKIP_HOLES never allocates inside i_size ("if
+            // (sdio->block_in_file < (i_size_read(dio->inode) >> dio->blkbits)) create = 0";
+            // the block that holds EOF may be allocated).
+            let create = s.write && !(s.skip_holes && block < size / s.bs);
             let want = (s.end - 1) / s.bs - block + 1;
             s.bh = match ops::get_block(cx, s.get_block, ino, block, want, create).await {
                 Ok(b) => b,
@@ -161,8 +182,8 @@ pub async fn do_direct_io(cx: &Cx, mut s: BlockdevDio) -> SysResult {
             }
             cpu::zero(cx, "zero_user", user, n);
         } else if !s.write && s.bh.unwritten {
-            // An unwritten extent reads as zeros (dio_zero_block).
-            cpu::zero(cx, "dio_zero_block", user, n);
+            // An unwritten extent is not mapped for a read: do_direct_IO's holes path zeroes.
+            cpu::zero(cx, "zero_user", user, n);
         } else {
             let b = s.next_block;
             if s.write && s.bh.new {

@@ -33,7 +33,7 @@ fn i_size(cx: &Cx, ino: u64) -> KResult<u64> {
     cx.read(Obj::ISize(ino), |m| m.inode(ino).map(|i| i.size))
 }
 
-fn find_page(cx: &Cx, ino: u64, index: u64) -> Option<Page> {
+pub(crate) fn find_page(cx: &Cx, ino: u64, index: u64) -> Option<Page> {
     cx.read(Obj::CachePage(ino, index), |m| {
         m.inode(ino)
             .ok()
@@ -119,12 +119,12 @@ async fn add_page(cx: &Cx, ino: u64, index: u64) -> KResult<Option<Pfn>> {
 /// `get_page`: a reference that keeps a page-cache frame while its user does not hold the page
 /// lock. (The model's PTEs hold no reference: eviction finds mapped pages by walking the page
 /// tables, and a fault keeps its page locked until the PTE is set.)
-fn get_page(cx: &Cx, pfn: Pfn) {
+pub(crate) fn get_page(cx: &Cx, pfn: Pfn) {
     cx.write(Obj::Frame(pfn), |m| m.mem.get_page(pfn));
 }
 
 /// `put_page` / `page_cache_release`: the last reference frees the frame.
-fn put_page(cx: &Cx, pfn: Pfn) {
+pub(crate) fn put_page(cx: &Cx, pfn: Pfn) {
     cx.write(Obj::Frame(pfn), |m| m.mem.put_page(pfn));
 }
 
@@ -207,6 +207,54 @@ async fn find_or_read_page(cx: &Cx, ino: u64, index: u64) -> KResult<(Pfn, bool)
     }
 }
 
+/// The page at `index`, up to date, held by a reference and unlocked: `do_generic_file_read`'s
+/// `find_get_page`, its `page_not_up_to_date` path (lock the page, check it was not truncated
+/// meanwhile, read it) and its `no_cached_page` path (add a page and read it). An up-to-date
+/// cached page is not locked. Simplified: no readahead (one page is read at a time).
+async fn get_uptodate_page(cx: &Cx, ino: u64, index: u64) -> KResult<Pfn> {
+    let lock = page_lock(ino, index);
+    loop {
+        if let Some(p) = find_page(cx, ino, index) {
+            get_page(cx, p.pfn);
+            if p.uptodate {
+                return Ok(p.pfn);
+            }
+            cx.lock(lock, LockMode::Write).await;
+            match find_page(cx, ino, index) {
+                Some(s) if s.pfn == p.pfn => {
+                    let r = if s.uptodate {
+                        Ok(())
+                    } else {
+                        readpage(cx, ino, index, p.pfn).await
+                    };
+                    cx.unlock(lock).await;
+                    if let Err(e) = r {
+                        put_page(cx, p.pfn);
+                        return Err(e);
+                    }
+                    return Ok(p.pfn);
+                }
+                _ => {
+                    // "Did it get truncated before we got the lock?"
+                    cx.unlock(lock).await;
+                    put_page(cx, p.pfn);
+                    continue;
+                }
+            }
+        }
+        if let Some(pfn) = add_page(cx, ino, index).await? {
+            get_page(cx, pfn);
+            let r = readpage(cx, ino, index, pfn).await;
+            cx.unlock(lock).await;
+            if let Err(e) = r {
+                put_page(cx, pfn);
+                return Err(e);
+            }
+            return Ok(pfn);
+        }
+    }
+}
+
 /// The state of a `do_generic_file_read` loop between two pages.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileRead {
@@ -220,7 +268,7 @@ pub struct FileRead {
 /// `do_generic_file_read`: page by page, read into the page cache if needed, then
 /// `copy_page_to_iter` to the user buffer at `ubuf`.
 pub async fn do_generic_file_read(cx: &Cx, ino: u64, ubuf: u64, pos: u64, len: u64) -> SysResult {
-    let end = (pos + len).min(i_size(cx, ino)?.max(pos));
+    let end = pos + len;
     cx.frame(
         "do_generic_file_read",
         crate::state::task::Tail::Pass,
@@ -244,16 +292,30 @@ pub async fn file_read(cx: &Cx, mut s: FileRead) -> SysResult {
     while s.pos < s.end {
         let index = s.pos / PAGE_SIZE;
         let off = s.pos % PAGE_SIZE;
-        let n = (PAGE_SIZE - off).min(s.end - s.pos);
-        let (pfn, _) = match find_or_read_page(cx, ino, index).await {
+        // The page is held by a reference, not locked, for the copy: truncate may delete it
+        // from the cache meanwhile, but not free it under the copy; drop_caches leaves it.
+        let pfn = match get_uptodate_page(cx, ino, index).await {
             Ok(v) => v,
             Err(e) if s.pos == s.start => return Err(e.into()),
             Err(_) => break,
         };
-        // The page is unlocked for the copy and held by a reference: truncate may delete it
-        // from the cache meanwhile, but not free it under the copy; drop_caches leaves it.
-        get_page(cx, pfn);
-        cx.unlock(page_lock(ino, index)).await;
+        // "i_size must be checked after we know the page is Uptodate": a truncate that ran
+        // meanwhile ends the read at the new EOF.
+        let isize = i_size(cx, ino)?;
+        if isize == 0 || index > (isize - 1) / PAGE_SIZE {
+            put_page(cx, pfn);
+            break;
+        }
+        let nr = if index == (isize - 1) / PAGE_SIZE {
+            (isize - 1) % PAGE_SIZE + 1
+        } else {
+            PAGE_SIZE
+        };
+        if nr <= off {
+            put_page(cx, pfn);
+            break;
+        }
+        let n = (nr - off).min(s.end - s.pos);
         let uva = s.ubuf + (s.pos - s.start);
         let (src, ns) = (
             cpu::page_cache(ino, index, pfn, off),
@@ -340,6 +402,12 @@ async fn write_one_page(
 ) -> KResult<()> {
     let (dev, bs, aops) = geometry(cx, ino)?;
     let per = PAGE_SIZE / bs;
+    // "Bring in the user page that we will copy from _first_. Otherwise there's a nasty
+    // deadlock on copying from the same page as we're writing to, without it being marked
+    // up-to-date."
+    if user::fault_in_readable(cx, uva, to - from).await.is_err() {
+        return Err(Errno::EFAULT);
+    }
     // ->write_begin → grab_cache_page_write_begin + block_write_begin
     let pfn = cx
         .call(aops.write_begin, async {
@@ -403,15 +471,11 @@ async fn write_one_page(
         cpu::page_cache(ino, index, pfn, from),
         timing::ram_copy_ns(n),
     );
-    let func = "iov_iter_copy_from_user_atomic";
-    let r = if user::try_copy_user(cx, func, dst, uva, n, ns, false) {
-        Ok(())
-    } else {
-        user::copy_user(cx, func, dst, uva, n, ns, false).await
-    };
-    if r.is_err() {
+    // With page faults disabled: a page gone since the fault-in copies nothing, and the
+    // write goes round again ("if (unlikely(copied == 0)) goto again").
+    if !user::try_copy_user(cx, "iov_iter_copy_from_user_atomic", dst, uva, n, ns, false) {
         cx.unlock(page_lock(ino, index)).await;
-        return Err(Errno::EFAULT);
+        return Err(Errno::EAGAIN);
     }
     // generic_write_end: uptodate, dirty, i_size.
     mark_dirty(cx, ino, index)?;
@@ -635,21 +699,51 @@ pub async fn invalidate_inode_pages2_range(
 /// `ext4_block_zero_page_range` without DAX).
 pub async fn zero_range_in_cache(cx: &Cx, ino: u64, from: u64, len: u64) -> KResult<()> {
     let (_, bs, aops) = geometry(cx, ino)?;
-    let bh = ops::get_block(cx, aops.get_block, ino, from / bs, 1, false).await?;
-    if !bh.written() {
-        return Ok(()); // a hole reads as zeros
-    }
     let index = from / PAGE_SIZE;
-    let (pfn, _) = find_or_read_page(cx, ino, index).await?;
-    cpu::zero(
-        cx,
-        "zero_user",
-        cpu::page_cache(ino, index, pfn, from % PAGE_SIZE),
-        len,
-    );
-    mark_dirty(cx, ino, index)?;
+    // grab_cache_page: the page first (found or added, locked), then the block.
+    let pfn = grab_cache_page(cx, ino, index).await?;
+    let r = async {
+        let bh = ops::get_block(cx, aops.get_block, ino, from / bs, 1, false).await?;
+        if !bh.written() {
+            return Ok(()); // "unmapped? It's a hole - nothing to do"
+        }
+        if !find_page(cx, ino, index).is_some_and(|p| p.uptodate) {
+            // The block is read in before it is partly zeroed (ll_rw_block(READ)). Simplified:
+            // the whole page is read, so that it can be marked up to date.
+            readpage(cx, ino, index, pfn).await?;
+        }
+        cpu::zero(
+            cx,
+            "zero_user",
+            cpu::page_cache(ino, index, pfn, from % PAGE_SIZE),
+            len,
+        );
+        mark_dirty(cx, ino, index)
+    }
+    .await;
     cx.unlock(page_lock(ino, index)).await;
-    Ok(())
+    r
+}
+
+/// `grab_cache_page`: the page at `index`, found or added (not read), locked.
+async fn grab_cache_page(cx: &Cx, ino: u64, index: u64) -> KResult<Pfn> {
+    let lock = page_lock(ino, index);
+    loop {
+        if let Some(p) = find_page(cx, ino, index) {
+            get_page(cx, p.pfn);
+            cx.lock(lock, LockMode::Write).await;
+            let same = find_page(cx, ino, index).is_some_and(|q| q.pfn == p.pfn);
+            put_page(cx, p.pfn);
+            if same {
+                return Ok(p.pfn);
+            }
+            cx.unlock(lock).await;
+            continue;
+        }
+        if let Some(pfn) = add_page(cx, ino, index).await? {
+            return Ok(pfn);
+        }
+    }
 }
 
 /// `block_truncate_page`: zero the tail of the block at `from` through the page cache, so the

@@ -20,13 +20,12 @@ pub enum VmFault {
     NoPage,
     /// `VM_FAULT_LOCKED` with `vmf->page`: a locked page for the core to map.
     Locked(Pfn),
-    /// `VM_FAULT_LOCKED` with the COW page filled in; `i_mmap_held` when the handler returns
-    /// holding `i_mmap_lock_read` (DAX without a hole page).
+    /// `VM_FAULT_LOCKED` from a DAX fault that filled `vmf->cow_page`: `vmf->page` is the
+    /// locked hole page if there was one (`None`: the handler holds `i_mmap_lock_read`
+    /// instead, "to protect against truncate"), released after the PTE is set.
     Cow {
-        /// The new anonymous page.
-        pfn: Pfn,
-        /// `i_mmap_rwsem` is held for read and must be released after installing the PTE.
-        i_mmap_held: bool,
+        /// `vmf->page`.
+        page: Option<Pfn>,
     },
     /// `VM_FAULT_SIGBUS`.
     SigBus,
@@ -224,9 +223,23 @@ pub async fn unmap_mapping_range(
     .await
 }
 
+/// Who made an access that faulted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The program: a fault that cannot be resolved is a signal.
+    User,
+    /// The kernel copying to or from user memory: a fault that cannot be resolved is fixed
+    /// up by the exception table (`no_context` → `fixup_exception`) and the copy stops short.
+    Kernel,
+}
+
 /// The x86 page-fault entry (`__do_page_fault`): `mmap_sem` for read around `find_vma` and
 /// `handle_mm_fault`, so `munmap` and `mmap` wait for a fault in progress.
-pub async fn do_page_fault(cx: &Cx, addr: u64, write: bool) -> Result<(), Fail> {
+///
+/// Simplified: no `VM_FAULT_RETRY`. 4.0's `lock_page_or_retry` drops `mmap_sem` and retries
+/// rather than sleep on a locked page; here a fault sleeps on the page lock with `mmap_sem`
+/// held.
+pub async fn do_page_fault(cx: &Cx, addr: u64, write: bool, mode: Mode) -> Result<(), Fail> {
     let mmap_sem = LockName::MmapSem { pid: cx.pid };
     cx.lock(mmap_sem, LockMode::Read).await;
     let vma = cx.read(Obj::Mm(cx.pid), |m| {
@@ -248,11 +261,21 @@ pub async fn do_page_fault(cx: &Cx, addr: u64, write: bool) -> Result<(), Fail> 
         }
     };
     cx.unlock(mmap_sem).await;
-    if let Err(Fail::Signal(signal)) = r {
-        cx.emit(EventKind::Signal {
-            signal,
-            vaddr: addr,
-        });
+    match (r, mode) {
+        (Err(Fail::Signal(signal)), Mode::User) => {
+            cx.emit(EventKind::Signal {
+                signal,
+                vaddr: addr,
+            });
+        }
+        (Err(Fail::Signal(_)), Mode::Kernel) => {
+            cx.emit(EventKind::Error {
+                func: "fixup_exception",
+                errno: Errno::EFAULT,
+            });
+            return Err(Fail::Errno(Errno::EFAULT));
+        }
+        _ => {}
     }
     r
 }
@@ -346,7 +369,7 @@ async fn do_read_fault(
     addr: u64,
     vm_ops: crate::state::ops::VmOps,
 ) -> (VmFault, bool) {
-    let (r, major) = ops::fault(cx, vm_ops.fault, vma, addr, false, false).await;
+    let (r, major) = ops::fault(cx, vm_ops.fault, vma, addr, false, None).await;
     if let VmFault::Locked(pfn) = r {
         // Read faults map read-only; a shared writable mapping with page_mkwrite keeps
         // vm_page_prot read-only so the first store notifies the filesystem.
@@ -371,7 +394,7 @@ async fn do_shared_fault(
     addr: u64,
     vm_ops: crate::state::ops::VmOps,
 ) -> (VmFault, bool) {
-    let (r, major) = ops::fault(cx, vm_ops.fault, vma, addr, true, false).await;
+    let (r, major) = ops::fault(cx, vm_ops.fault, vma, addr, true, None).await;
     let VmFault::Locked(pfn) = r else {
         return (r, major);
     };
@@ -407,55 +430,47 @@ async fn do_cow_fault(
         special: false,
         anon: true,
     };
-    if vma.mixedmap {
-        let (r, major) = ops::fault(cx, vm_ops.fault, vma, addr, true, true).await;
-        if let VmFault::Cow { pfn, i_mmap_held } = r {
-            if !set_pte_if_none(cx, addr, anon(pfn)) {
-                cx.write(Obj::Ram, |m| m.mem.put_page(pfn));
-            }
-            if i_mmap_held {
-                if let Some(ino) = vma.ino() {
-                    cx.unlock(LockName::IMmapRwsem { ino }).await;
-                }
-            } else {
-                unlock_page(cx, vma, addr).await;
-            }
-        }
-        return (r, major);
-    }
+    // The new anonymous page comes first, then ->fault with vmf->cow_page set.
     let pid = cx.pid;
     let Ok(new) = cx.write(Obj::Ram, |m| m.mem.alloc_ram(FrameUse::Anon { pid })) else {
         return (VmFault::Oom, false);
     };
-    let (r, major) = ops::fault(cx, vm_ops.fault, vma, addr, true, true).await;
-    match (r, vma.ino()) {
-        (VmFault::Locked(page), Some(ino)) => {
-            let index = vma.pgoff_of(addr);
-            cpu::copy(
-                cx,
-                "copy_user_highpage",
-                cpu::page_cache(ino, index, page, 0),
-                cpu::kernel(Space::Anon, new, 0),
-                PAGE_SIZE,
-                timing::ram_copy_ns(PAGE_SIZE),
-            );
-            if !set_pte_if_none(cx, addr, anon(new)) {
-                cx.write(Obj::Ram, |m| m.mem.put_page(new));
-            }
-            unlock_page(cx, vma, addr).await;
-            (
-                VmFault::Cow {
-                    pfn: new,
-                    i_mmap_held: false,
-                },
-                major,
-            )
-        }
-        (other, _) => {
+    let (r, major) = ops::fault(cx, vm_ops.fault, vma, addr, true, Some(new)).await;
+    let (fault_page, locked) = match (r, vma.ino()) {
+        (VmFault::Locked(page), Some(_)) => (Some(page), true),
+        (VmFault::Cow { page }, Some(_)) => (page, page.is_some()),
+        _ => {
             cx.write(Obj::Ram, |m| m.mem.put_page(new));
-            (other, major)
+            return (r, major);
         }
+    };
+    let ino = vma.ino().unwrap_or_default();
+    if let Some(page) = fault_page {
+        // copy_user_highpage(new_page, fault_page): for DAX, the hole page's zeros.
+        let index = vma.pgoff_of(addr);
+        let src = match r {
+            VmFault::Cow { .. } => cpu::kernel(Space::HolePage { ino, index }, page, 0),
+            _ => cpu::page_cache(ino, index, page, 0),
+        };
+        cpu::copy(
+            cx,
+            "copy_user_highpage",
+            src,
+            cpu::kernel(Space::Anon, new, 0),
+            PAGE_SIZE,
+            timing::ram_copy_ns(PAGE_SIZE),
+        );
     }
+    // pte_same, do_set_pte; then the page lock (or i_mmap_rwsem) goes.
+    if !set_pte_if_none(cx, addr, anon(new)) {
+        cx.write(Obj::Ram, |m| m.mem.put_page(new));
+    }
+    if locked {
+        unlock_page(cx, vma, addr).await;
+    } else {
+        cx.unlock(LockName::IMmapRwsem { ino }).await;
+    }
+    (r, major)
 }
 
 fn make_writable(cx: &Cx, addr: u64, pte: Pte) {

@@ -46,8 +46,10 @@ pub async fn get_block(
                 }
                 GetBlock::Ext4 | GetBlock::Ext4Write | GetBlock::Ext4Prezeroed => {
                     let how = match (create, gb) {
+                        // ext4_get_block_write ignores `create`: it always passes
+                        // EXT4_GET_BLOCKS_IO_CREATE_EXT.
+                        (_, GetBlock::Ext4Write) => Ext4Create::Unwritten,
                         (false, _) => Ext4Create::No,
-                        (true, GetBlock::Ext4Write) => Ext4Create::Unwritten,
                         (true, GetBlock::Ext4Prezeroed) => Ext4Create::Prezeroed,
                         (true, _) => Ext4Create::Written,
                     };
@@ -67,19 +69,19 @@ pub async fn fault(
     vma: &Vma,
     addr: u64,
     write: bool,
-    cow: bool,
+    cow_page: Option<crate::state::mem::Pfn>,
 ) -> (VmFault, bool) {
     cx.call(f.name(), async {
         match f {
             Fault::Filemap => filemap::filemap_fault(cx, vma, addr).await,
-            Fault::Ext2Dax => dax::dax_fault(cx, vma, addr, write, cow, GetBlock::Ext2).await,
+            Fault::Ext2Dax => dax::dax_fault(cx, vma, addr, write, cow_page, GetBlock::Ext2).await,
             Fault::Ext4Dax => {
                 let gb = if cx.config().locking == crate::state::Locking::Fixed {
                     GetBlock::Ext4Prezeroed
                 } else {
                     GetBlock::Ext4
                 };
-                dax::dax_fault(cx, vma, addr, write, cow, gb).await
+                dax::dax_fault(cx, vma, addr, write, cow_page, gb).await
             }
         }
     })
@@ -94,12 +96,8 @@ pub async fn page_mkwrite(cx: &Cx, f: PageMkwrite, vma: &Vma, addr: u64) -> (VmF
                 (filemap::page_mkwrite(cx, vma, addr).await, false)
             }
             // dax_mkwrite is dax_fault in 4.0.
-            PageMkwrite::Ext2Dax => {
-                dax::dax_fault(cx, vma, addr, true, false, GetBlock::Ext2).await
-            }
-            PageMkwrite::Ext4Dax => {
-                dax::dax_fault(cx, vma, addr, true, false, GetBlock::Ext4).await
-            }
+            PageMkwrite::Ext2Dax => dax::dax_fault(cx, vma, addr, true, None, GetBlock::Ext2).await,
+            PageMkwrite::Ext4Dax => dax::dax_fault(cx, vma, addr, true, None, GetBlock::Ext4).await,
         }
     })
     .await
@@ -120,7 +118,17 @@ pub async fn direct_io(
             let dax = cx.read(crate::engine::footprint::Obj::Inodes, |m| {
                 m.inode(ino).map(|i| i.s_dax)
             })?;
-            cx.frame("ext2_direct_IO", crate::state::task::Tail::Pass, async {
+            // "if (ret < 0 && (rw & WRITE)) ext2_write_failed(mapping, offset + count);"
+            let tail = if write {
+                crate::state::task::Tail::WriteFailed {
+                    ino,
+                    end: pos + len,
+                    ext4: false,
+                }
+            } else {
+                crate::state::task::Tail::Pass
+            };
+            cx.frame("ext2_direct_IO", tail, async {
                 if dax {
                     dax::dax_do_io(cx, ino, write, ubuf, pos, len, GetBlock::Ext2).await
                 } else {

@@ -5,8 +5,8 @@
 use crate::engine::cx::Cx;
 use crate::engine::footprint::Obj;
 use crate::engine::trace::SysResult;
-use crate::errno::Errno;
-use crate::kernel::{ext2, ext4, filemap, open, ops, writeback};
+use crate::errno::{Errno, KResult};
+use crate::kernel::{ext2, ext4, filemap, open, ops, truncate, writeback};
 use crate::state::fs::{FsKind, MAX_FILE_SIZE};
 use crate::state::lock::{LockMode, LockName};
 use crate::state::mem::PAGE_SIZE;
@@ -223,4 +223,29 @@ pub async fn sys_punch(cx: &Cx, fd: &str, off: u64, len: u64) -> SysResult {
     .await;
     open::fput(cx, f).await?;
     r
+}
+
+/// `ext2_write_failed(mapping, to)` / `ext4_truncate_failed_write`: after a direct write that
+/// failed, drop the page cache and the blocks it allocated past `i_size`.
+pub async fn write_failed(cx: &Cx, ino: u64, to: u64, ext4: bool) -> KResult<()> {
+    let func = if ext4 {
+        "ext4_truncate_failed_write"
+    } else {
+        "ext2_write_failed"
+    };
+    cx.call(func, async {
+        let size = cx.read(Obj::ISize(ino), |m| m.inode(ino).map(|i| i.size))?;
+        if to <= size {
+            return Ok(());
+        }
+        if ext4 {
+            truncate::truncate_inode_pages(cx, ino, size, u64::MAX).await?;
+            cx.call("ext4_truncate", ext4::inode::ext4_truncate(cx, ino))
+                .await
+        } else {
+            truncate::truncate_pagecache(cx, ino, size).await?;
+            ext2::inode::truncate_blocks(cx, ino, size).await
+        }
+    })
+    .await
 }

@@ -101,6 +101,12 @@ pub async fn run_tail(cx: &Cx, tail: Tail, r: SysResult) -> SysResult {
             pos,
             len,
         } => read_write::write_fallback(cx, ino, ubuf, pos, len, r).await,
+        Tail::WriteFailed { ino, end, ext4 } => {
+            if r.is_err() {
+                let _ = read_write::write_failed(cx, ino, end, ext4).await;
+            }
+            r
+        }
         Tail::DropCaches => {
             writeback::drop_clean_pages(cx).await;
             r

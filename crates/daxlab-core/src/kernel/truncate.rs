@@ -46,7 +46,9 @@ pub async fn truncate_pagecache_range(cx: &Cx, ino: u64, lstart: u64, lend: u64)
         let first = lstart.div_ceil(PAGE_SIZE);
         let end = (lend + 1) / PAGE_SIZE;
         if end > first {
-            memory::unmap_mapping_range(cx, ino, first, Some(end - first), true).await;
+            // "without even_cows flag: hole-punching should not remove private COWed pages
+            // from the hole"
+            memory::unmap_mapping_range(cx, ino, first, Some(end - first), false).await;
         }
         truncate_inode_pages(cx, ino, lstart, lend).await
     })
@@ -72,11 +74,20 @@ pub async fn truncate_inode_pages(cx: &Cx, ino: u64, lstart: u64, lend: u64) -> 
                     .collect()
             })
         })?;
-        for (index, pfn) in pages {
+        for (index, _) in pages {
+            // Looked up again: the walk sleeps on page locks, and pages come and go meanwhile.
+            let Some(pfn) = filemap::find_page(cx, ino, index).map(|p| p.pfn) else {
+                continue;
+            };
             let lock = LockName::PageLock { ino, index };
+            filemap::get_page(cx, pfn);
             cx.lock(lock, LockMode::Write).await;
-            filemap::delete_from_page_cache(cx, ino, index, pfn);
+            // "if (page->mapping != mapping)": another truncate got there first.
+            if filemap::find_page(cx, ino, index).is_some_and(|p| p.pfn == pfn) {
+                filemap::delete_from_page_cache(cx, ino, index, pfn);
+            }
             cx.unlock(lock).await;
+            filemap::put_page(cx, pfn);
         }
         // The partial pages at either end: zero the part inside the range.
         let mut partial = Vec::new();
@@ -96,12 +107,14 @@ pub async fn truncate_inode_pages(cx: &Cx, ino: u64, lstart: u64, lend: u64) -> 
             partial.push((lend / PAGE_SIZE, 0, lend % PAGE_SIZE + 1));
         }
         for (index, from, to) in partial {
-            let p = cx.read(Obj::CachePage(ino, index), |m| {
-                m.inode(ino)
-                    .ok()
-                    .and_then(|i| i.mapping.find_get_page(index))
-            });
-            if let Some(p) = p {
+            // find_lock_page, zero_user_segment, unlock_page.
+            let Some(p) = filemap::find_page(cx, ino, index) else {
+                continue;
+            };
+            let lock = LockName::PageLock { ino, index };
+            filemap::get_page(cx, p.pfn);
+            cx.lock(lock, LockMode::Write).await;
+            if filemap::find_page(cx, ino, index).is_some_and(|q| q.pfn == p.pfn) {
                 cpu::zero(
                     cx,
                     "zero_user_segment",
@@ -109,6 +122,8 @@ pub async fn truncate_inode_pages(cx: &Cx, ino: u64, lstart: u64, lend: u64) -> 
                     to - from,
                 );
             }
+            cx.unlock(lock).await;
+            filemap::put_page(cx, p.pfn);
         }
         Ok(())
     })

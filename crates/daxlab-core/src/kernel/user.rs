@@ -87,21 +87,33 @@ pub fn fill_buffer(cx: &Cx, data: &Data) {
     });
 }
 
-/// The frame behind user address `uva` for a kernel copy to (`write`) or from user memory,
-/// faulting it in as `copy_to_user`/`copy_from_user` would (the fault runs with whatever the
-/// caller holds, e.g. `i_mutex`).
-pub async fn user_frame(cx: &Cx, uva: u64, write: bool) -> Result<Pfn, Fail> {
+/// The frame behind user address `uva` for an access to (`write`) or from it, faulting it in
+/// as the MMU would. `mode` says who accesses: the program itself, or the kernel in
+/// `copy_to_user`/`copy_from_user` (the fault then runs with whatever the caller holds, e.g.
+/// `i_mutex`, and a fault that cannot be resolved ends the copy, not the program).
+pub async fn user_frame(cx: &Cx, uva: u64, write: bool, mode: memory::Mode) -> Result<Pfn, Fail> {
     for _ in 0..8 {
         let pte = cx.read(Obj::Pte(cx.pid, uva & !(PAGE_SIZE - 1)), |m| {
             m.process(cx.pid).mm.pte(uva)
         });
         match pte {
             Some(p) if !write || p.writable => return Ok(p.pfn),
-            _ => memory::do_page_fault(cx, uva, write).await?,
+            _ => memory::do_page_fault(cx, uva, write, mode).await?,
         }
     }
     // The model guarantees progress within a few faults; never spin.
     Err(Fail::Signal(Signal::Sigbus))
+}
+
+/// `iov_iter_fault_in_readable`: touch the user bytes a copy will read, so that the copy can
+/// run with page faults disabled (under a page lock).
+pub async fn fault_in_readable(cx: &Cx, uva: u64, len: u64) -> Result<(), Fail> {
+    let mut va = uva;
+    while va < uva + len {
+        user_frame(cx, va, false, memory::Mode::Kernel).await?;
+        va = (va / PAGE_SIZE + 1) * PAGE_SIZE;
+    }
+    Ok(())
 }
 
 /// The state of a program's load or store through a mapping, between two pages.
@@ -140,7 +152,7 @@ pub async fn user_access(cx: &Cx, mut s: UserAccess) -> SysResult {
     while s.done < s.len {
         let va = s.addr + s.done;
         let n = (PAGE_SIZE - va % PAGE_SIZE).min(s.len - s.done);
-        let pfn = user_frame(cx, va, write).await?;
+        let pfn = user_frame(cx, va, write, memory::Mode::User).await?;
         match &s.store {
             Some(data) => cpu::user_store(cx, va, pfn, data, s.done, n),
             None => s.loaded.push(cpu::user_load(cx, va, pfn, n)),
@@ -207,7 +219,9 @@ pub async fn copy_user(
     while done < len {
         let va = uva + done;
         let n = (PAGE_SIZE - va % PAGE_SIZE).min(len - done);
-        let upfn = user_frame(cx, va, to_user).await.map_err(|f| (done, f))?;
+        let upfn = user_frame(cx, va, to_user, memory::Mode::Kernel)
+            .await
+            .map_err(|f| (done, f))?;
         let u = cpu::user(cx.pid, va, upfn);
         let k = crate::engine::trace::Loc {
             vaddr: kloc.vaddr + done,
@@ -224,8 +238,9 @@ pub async fn copy_user(
     Ok(())
 }
 
-/// [`copy_user`] when the user range is in one page that is mapped as needed: the common
-/// case, done without the fault machinery. Returns whether it copied.
+/// [`copy_user`] with page faults disabled (`__copy_from_user_inatomic` and friends): copies
+/// only if every user page of the range is mapped as needed, without the fault machinery.
+/// Returns whether it copied.
 pub fn try_copy_user(
     cx: &Cx,
     func: &'static str,
@@ -235,20 +250,49 @@ pub fn try_copy_user(
     ns: u64,
     to_user: bool,
 ) -> bool {
-    if len > PAGE_SIZE - uva % PAGE_SIZE {
-        return false;
-    }
-    let pte = cx.read(Obj::Pte(cx.pid, uva & !(PAGE_SIZE - 1)), |m| {
-        m.process(cx.pid).mm.pte(uva)
-    });
-    let Some(p) = pte.filter(|p| !to_user || p.writable) else {
-        return false;
+    let frame = |va: u64| {
+        cx.read(Obj::Pte(cx.pid, va & !(PAGE_SIZE - 1)), |m| {
+            m.process(cx.pid).mm.pte(va)
+        })
+        .filter(|p| !to_user || p.writable)
+        .map(|p| p.pfn)
     };
-    let u = cpu::user(cx.pid, uva, p.pfn);
-    if to_user {
-        cpu::copy(cx, func, kloc, u, len, ns);
-    } else {
-        cpu::copy(cx, func, u, kloc, len, ns);
+    // The common case: one user page.
+    if len <= PAGE_SIZE - uva % PAGE_SIZE {
+        let Some(pfn) = frame(uva) else {
+            return false;
+        };
+        let u = cpu::user(cx.pid, uva, pfn);
+        if to_user {
+            cpu::copy(cx, func, kloc, u, len, ns);
+        } else {
+            cpu::copy(cx, func, u, kloc, len, ns);
+        }
+        return true;
+    }
+    let mut parts = Vec::new();
+    let mut done = 0;
+    while done < len {
+        let va = uva + done;
+        let n = (PAGE_SIZE - va % PAGE_SIZE).min(len - done);
+        let Some(pfn) = frame(va) else {
+            return false;
+        };
+        parts.push((done, va, n, pfn));
+        done += n;
+    }
+    for (done, va, n, pfn) in parts {
+        let u = cpu::user(cx.pid, va, pfn);
+        let k = crate::engine::trace::Loc {
+            vaddr: kloc.vaddr + done,
+            ..kloc
+        };
+        let part_ns = ns * n / len.max(1);
+        if to_user {
+            cpu::copy(cx, func, k, u, n, part_ns);
+        } else {
+            cpu::copy(cx, func, u, k, n, part_ns);
+        }
     }
     true
 }
@@ -259,7 +303,9 @@ pub async fn zero_user(cx: &Cx, func: &'static str, uva: u64, len: u64) -> Resul
     while done < len {
         let va = uva + done;
         let n = (PAGE_SIZE - va % PAGE_SIZE).min(len - done);
-        let upfn = user_frame(cx, va, true).await.map_err(|f| (done, f))?;
+        let upfn = user_frame(cx, va, true, memory::Mode::Kernel)
+            .await
+            .map_err(|f| (done, f))?;
         cpu::zero(cx, func, cpu::user(cx.pid, va, upfn), n);
         done += n;
     }

@@ -59,6 +59,16 @@ pub enum Tail {
         /// Bytes asked for.
         len: u64,
     },
+    /// A direct write that failed (returned an error): trim what it allocated past `i_size`
+    /// (`ext2_write_failed`, or `ext4_truncate_failed_write` for ext4).
+    WriteFailed {
+        /// Inode number.
+        ino: u64,
+        /// Where the write would have ended.
+        end: u64,
+        /// ext4 (else ext2).
+        ext4: bool,
+    },
     /// `drop_caches` after its writeback: evict the clean pages.
     DropCaches,
     /// `umount` after its writeback: evict and detach.

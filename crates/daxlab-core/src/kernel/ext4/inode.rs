@@ -191,7 +191,17 @@ pub async fn ext4_direct_io(
     let fixed = cx.config().locking == Locking::Fixed;
     cx.frame("ext4_direct_IO", Tail::Pass, async {
         if !write || pos + len > size {
-            let ind = cx.frame("ext4_ind_direct_IO", Tail::Pass, async {
+            // "if (unlikely((rw & WRITE) && ret < 0)) ... ext4_truncate_failed_write(inode)"
+            let tail = if write {
+                Tail::WriteFailed {
+                    ino,
+                    end: pos + len,
+                    ext4: true,
+                }
+            } else {
+                Tail::Pass
+            };
+            let ind = cx.frame("ext4_ind_direct_IO", tail, async {
                 if dax {
                     let gb = if write && fixed {
                         GetBlock::Ext4Prezeroed
@@ -217,7 +227,9 @@ pub async fn ext4_direct_io(
                 if dax {
                     dax::dax_do_io(cx, ino, write, ubuf, pos, len, GetBlock::Ext4Write).await
                 } else {
-                    direct_io::blockdev_direct_io(
+                    // __blockdev_direct_IO(..., ext4_get_block_write, ext4_end_io_dio, NULL,
+                    // DIO_LOCKING): no DIO_SKIP_HOLES; holes get unwritten extents.
+                    direct_io::blockdev_direct_io_flags(
                         cx,
                         ino,
                         write,
@@ -225,6 +237,7 @@ pub async fn ext4_direct_io(
                         pos,
                         len,
                         GetBlock::Ext4Write,
+                        false,
                     )
                     .await
                 }
