@@ -337,11 +337,16 @@ pub async fn dax_fault(
             cx.call("sb_start_pagefault", async {}).await;
             cx.call("file_update_time", async {}).await;
         }
-        cx.call(
-            "do_dax_fault",
-            do_dax_fault(cx, vma, addr, write, cow_page, gb),
-        )
-        .await
+        let r = cx
+            .call(
+                "do_dax_fault",
+                do_dax_fault(cx, vma, addr, write, cow_page, gb),
+            )
+            .await;
+        if write {
+            cx.call("sb_end_pagefault", async {}).await;
+        }
+        r
     })
     .await
 }

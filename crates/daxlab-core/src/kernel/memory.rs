@@ -363,12 +363,65 @@ async fn unlock_page(cx: &Cx, vma: &Vma, addr: u64) {
     }
 }
 
+/// `fault_around_bytes`: 64 KiB, 16 pages.
+const FAULT_AROUND_PAGES: u64 = 16;
+
+/// `do_fault_around` → `filemap_map_pages`: map, read-only, the pages of the 16-page window
+/// around `addr` (within the VMA) that are in the page cache, up to date, not locked and below
+/// `i_size`, where no PTE is yet. No page is read and no fault is counted for them.
+fn do_fault_around(cx: &Cx, vma: &Vma, addr: u64) {
+    let Some(ino) = vma.ino() else { return };
+    let span = FAULT_AROUND_PAGES * PAGE_SIZE;
+    let start = (addr & !(span - 1)).max(vma.start);
+    let end = (start + span).min(vma.start + vma.len);
+    let pid = cx.pid;
+    let size = cx.read(Obj::ISize(ino), |m| m.inode(ino).map_or(0, |i| i.size));
+    let mut va = start;
+    while va < end {
+        let index = vma.pgoff_of(va);
+        let page = cx.read(Obj::CachePage(ino, index), |m| {
+            m.inode(ino)
+                .ok()
+                .and_then(|i| i.mapping.find_get_page(index))
+        });
+        let free = pte_at(cx, pid, va).is_none();
+        let lock = LockName::PageLock { ino, index };
+        if let Some(p) = page.filter(|p| p.uptodate && !p.hole && free) {
+            // trylock_page (taken and dropped within the walk: only whether it is free
+            // matters); "if (page->index >= size) goto unlock"
+            let unlocked = cx.read(Obj::Lock(lock), |m| m.locks.free_for(lock, LockMode::Write));
+            if index < size.div_ceil(PAGE_SIZE) && unlocked {
+                install_pte(
+                    cx,
+                    va,
+                    Pte {
+                        pfn: p.pfn,
+                        writable: false,
+                        special: false,
+                        anon: false,
+                    },
+                );
+            }
+        }
+        va += PAGE_SIZE;
+    }
+}
+
 async fn do_read_fault(
     cx: &Cx,
     vma: &Vma,
     addr: u64,
     vm_ops: crate::state::ops::VmOps,
 ) -> (VmFault, bool) {
+    // "Let's call ->map_pages() first and use ->fault() as fallback if page by the offset is
+    // not ready to be mapped (cold cache or something)."
+    if vm_ops.map_pages {
+        cx.call("do_fault_around", async { do_fault_around(cx, vma, addr) })
+            .await;
+        if pte_at(cx, cx.pid, addr).is_some() {
+            return (VmFault::NoPage, false);
+        }
+    }
     let (r, major) = ops::fault(cx, vm_ops.fault, vma, addr, false, None).await;
     if let VmFault::Locked(pfn) = r {
         // Read faults map read-only; a shared writable mapping with page_mkwrite keeps
@@ -400,7 +453,12 @@ async fn do_shared_fault(
     };
     // do_page_mkwrite on the page-cache page before mapping it writable.
     unlock_page(cx, vma, addr).await;
-    let (m, _) = ops::page_mkwrite(cx, vm_ops.page_mkwrite, vma, addr).await;
+    let (m, _) = cx
+        .call(
+            "do_page_mkwrite",
+            ops::page_mkwrite(cx, vm_ops.page_mkwrite, vma, addr),
+        )
+        .await;
     if !matches!(m, VmFault::Locked(_)) {
         return (m, major);
     }
@@ -557,7 +615,12 @@ async fn do_wp_page(
         return (VmFault::NoPage, false);
     }
     // A page-cache page (for DAX: a hole page) in a shared writable mapping: do_page_mkwrite.
-    let (r, major) = ops::page_mkwrite(cx, vm_ops.page_mkwrite, vma, addr).await;
+    let (r, major) = cx
+        .call(
+            "do_page_mkwrite",
+            ops::page_mkwrite(cx, vm_ops.page_mkwrite, vma, addr),
+        )
+        .await;
     match r {
         VmFault::Locked(_) => {
             // Relock the PTE: reuse it only if it is still the one that faulted.

@@ -68,8 +68,11 @@ pub async fn evict(cx: &Cx, ino: u64) -> KResult<()> {
     let cx = cx.on_mount(mount.or(cx.mount));
     let cx = &cx;
     cx.call(func, async {
-        // truncate_inode_pages_final
-        truncate::truncate_inode_pages(cx, ino, 0, u64::MAX).await?;
+        cx.call(
+            "truncate_inode_pages_final",
+            truncate::truncate_inode_pages(cx, ino, 0, u64::MAX),
+        )
+        .await?;
         truncate::i_size_write(cx, ino, 0)?;
         match kind {
             FsKind::Ext2 => ext2::inode::truncate_blocks(cx, ino, 0).await?,

@@ -106,6 +106,9 @@ pub struct VmOps {
     pub page_mkwrite: PageMkwrite,
     /// `->pfn_mkwrite` (added in 4.1; `None` in 4.0).
     pub pfn_mkwrite: Option<&'static str>,
+    /// `->map_pages` is `filemap_map_pages`: a read fault first maps the cached, up-to-date
+    /// pages around it ("fault-around"). DAX vm_ops have none.
+    pub map_pages: bool,
 }
 
 /// `->fault`.
