@@ -51,10 +51,10 @@ export async function page(b, viewport = { width: 1280, height: 800 }) {
   return p;
 }
 
-/** Save a screenshot for people to look at. */
-export async function shot(p, name) {
+/** Save a screenshot for people to look at: the whole page, or only the screen. */
+export async function shot(p, name, { screen = false } = {}) {
   await mkdir(SHOTS, { recursive: true });
-  await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: !screen });
 }
 
 /** Run axe-core in the page and return the serious and critical violations. */
@@ -64,4 +64,38 @@ export async function axe(p) {
   const r = await p.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
   return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+/** The position status ("N / M"). */
+export const stepText = (p) => p.getByRole('status', { name: 'Current step' }).textContent();
+
+/** Wait until the position status matches `re`. */
+export async function waitStep(p, re, timeout = 30000) {
+  await p.waitForFunction((src) => new RegExp(src).test(document.querySelector('[data-testid=step]')?.textContent ?? ''), re.source, { timeout });
+}
+
+/** Wait until no run is going on (the views are not busy). */
+export async function idle(p, timeout = 30000) {
+  await p.waitForFunction(() => document.querySelector('[data-testid=step]') && document.querySelector('section.views')?.getAttribute('aria-busy') === 'false', null, { timeout });
+}
+
+/** Replace the scenario in the editor and run it; resolves when its run is on screen. */
+export async function runScenario(p, text, timeout = 30000) {
+  await p.getByLabel('Scenario', { exact: true }).fill(text);
+  await p.getByRole('button', { name: 'Run', exact: true }).click();
+  await idle(p, timeout);
+}
+
+/** How many elements the page has. */
+export const elements = (p) => p.evaluate(() => document.getElementsByTagName('*').length);
+
+/** The accessible name or id of the focused element, and whether it is inside `selector`. */
+export const focused = (p, selector = null) => p.evaluate((sel) => {
+  const a = document.activeElement;
+  return { id: a?.id ?? '', tag: a?.tagName ?? '', label: a?.getAttribute('aria-label') ?? a?.textContent?.trim() ?? '', inside: sel ? !!a?.closest(sel) : null };
+}, selector);
+
+/** The step the status shows. */
+export async function stepNumber(p) {
+  return Number((await stepText(p)).split(' / ')[0]);
 }

@@ -1,7 +1,7 @@
 //! The lessons: one per part of `Documentation/filesystems/dax.txt` (Linux 4.0), each a short
 //! explanation, a scenario to start from and a goal the sandbox checks. No DOM here.
 
-use crate::boundary::{Session, Snapshot};
+use crate::boundary::{Run, Seek, Snapshot};
 
 /// A lesson.
 pub struct Lesson {
@@ -19,8 +19,39 @@ pub struct Lesson {
     pub scenario: &'static str,
     /// The task, in one sentence.
     pub task: &'static str,
-    /// Whether a run achieves the task.
-    pub check: fn(&Session, &Snapshot) -> bool,
+    /// Whether a run achieves the task (given the machine at its end).
+    pub check: fn(&Run, &Snapshot) -> bool,
+    /// The step that matters: the lesson opens there.
+    pub focus: Focus,
+    /// Where to look at that step.
+    pub look: &'static str,
+}
+
+/// A step of a run, named by the command it belongs to and what happens in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Focus {
+    /// The command, by how its text starts.
+    pub command: &'static str,
+    /// The first step of the command that does this (`None`: its first step).
+    pub seek: Option<Seek>,
+}
+
+impl Focus {
+    /// The step in `run`, if the command ran.
+    pub fn step(&self, run: &Run) -> Option<u32> {
+        let r = run
+            .results
+            .iter()
+            .filter(|r| r.command.starts_with(self.command))
+            .min_by_key(|r| r.start)?;
+        let Some(seek) = self.seek else {
+            return Some(r.start);
+        };
+        match run.seek(seek, r.start.saturating_sub(1), true) {
+            Some(s) if s <= r.step => Some(s),
+            _ => Some(r.start),
+        }
+    }
 }
 
 fn dax_mounts(snap: &Snapshot) -> Vec<String> {
@@ -48,12 +79,14 @@ device pc0 brd size=64M\ndevice dax0 brd size=64M\nmkfs ext2 /dev/pc0\nmkfs ext2
 mount /dev/pc0 /mnt/pc\nmount /dev/dax0 /mnt/dax -o dax\nopen p /mnt/pc/file create\nopen d /mnt/dax/file create\n\
 write p 0 pattern=seq len=64K\nwrite d 0 pattern=seq len=64K\nfsync p\ndrop_caches\nread p 0 64K\n",
         task: "Read the file on the DAX mount too (read d 0 64K): its read must copy without any page-cache page.",
-        check: |session, snap| {
+        check: |run, snap| {
             dax_mounts(snap).iter().any(|m| {
-                let c = snap.by_mount.get(m).copied().unwrap_or_default();
+                let c = snap.by_mount.iter().find(|x| &x.path == m).map(|x| x.counters).unwrap_or_default();
                 c.copies_avoided > 0 && c.pagecache_pages == 0
-            }) && session.results.iter().any(|r| r.ok && r.command.starts_with("read d"))
+            }) && run.results.iter().any(|r| r.ok() && r.command.starts_with("read d"))
         },
+        focus: Focus { command: "read p", seek: Some(Seek::Copy) },
+        look: "This step is the read on the page-cache mount. Look at the copy arrows: each page is copied twice, device → page cache, then page cache → user; the page-cache grid of /mnt/pc/file holds every page. Press ] for the next copy.",
     },
     Lesson {
         id: "usage",
@@ -66,9 +99,11 @@ write p 0 pattern=seq len=64K\nwrite d 0 pattern=seq len=64K\nfsync p\ndrop_cach
         ],
         scenario: "device pmem0 brd size=64M\nmkfs ext2 /dev/pmem0\nmount /dev/pmem0 /mnt/dax -o dax\ncat /proc/mounts\n",
         task: "Make the mount refuse -o dax: change the device or the mkfs so that ext2 says no.",
-        check: |session, _| {
-            session.results.iter().any(|r| r.command.starts_with("mount") && r.message.as_deref().is_some_and(|v| v.contains("dax")) && r.errno.is_some())
+        check: |run, _| {
+            run.results.iter().any(|r| r.command.starts_with("mount") && r.message.as_deref().is_some_and(|v| v.contains("dax")) && r.errno.is_some())
         },
+        focus: Focus { command: "mount", seek: None },
+        look: "This step starts the mount. Its result says ok, and /proc/mounts under Block devices shows rw,relatime,dax. The command reference under the console lists mkfs's bs= and the device kinds.",
     },
     Lesson {
         id: "block-drivers",
@@ -82,9 +117,11 @@ write p 0 pattern=seq len=64K\nwrite d 0 pattern=seq len=64K\nfsync p\ndrop_cach
         scenario: "device pmem0 brd size=64M\ndevice bank axonram size=64M\ndevice sda disk size=64M\n\
 direct_access pmem0 sector=8 size=1M\ndirect_access bank sector=8 size=1M\ndirect_access sda sector=8 size=4K\n",
         task: "Find a sector that direct_access refuses as misaligned (-EINVAL).",
-        check: |session, _| {
-            session.results.iter().any(|r| r.command.starts_with("direct_access") && r.errno == Some("EINVAL"))
+        check: |run, _| {
+            run.results.iter().any(|r| r.command.starts_with("direct_access") && r.errno == Some("EINVAL"))
         },
+        focus: Focus { command: "direct_access pmem0", seek: None },
+        look: "This step calls brd's direct_access. The results list gives the pfn, the kernel address and the length: 4096, one page, although 1M was asked for. The next results are axonram's (the rest of the device) and the disk's (-EOPNOTSUPP).",
     },
     Lesson {
         id: "filesystems",
@@ -98,25 +135,29 @@ direct_access pmem0 sector=8 size=1M\ndirect_access bank sector=8 size=1M\ndirec
         scenario: "device pmem0 brd size=64M\nmkfs ext2 /dev/pmem0\nmount /dev/pmem0 /mnt/dax -o dax\n\
 open f /mnt/dax/sparse create\ntruncate f 8K\nmmap m f 0 8K shared rw\nload m 0 16\n",
         task: "Store to the page you just loaded (store m 0 \"hi\") so that dax_mkwrite replaces the hole page with a device pfn.",
-        check: |session, snap| {
-            session.events.iter().any(|e| e.text == "ext2_dax_mkwrite() {")
-                && snap.vmas.iter().any(|v| v.ptes.iter().any(|p| p.page == 0 && p.special))
+        check: |run, snap| {
+            run.called.contains("ext2_dax_mkwrite")
+                && snap.vmas.iter().any(|v| {
+                    v.ptes.cells.iter().any(|c| c.first == 0 && c.kind == crate::boundary::cells::Kind::PteDevice)
+                })
         },
+        focus: Focus { command: "load m", seek: Some(Seek::Fault) },
+        look: "This step is the read fault of load m 0 16: dax_fault finds a hole and maps the zeroed hole page read-only. Look at page 0 of mapping m in the process view (a hole page, H) and at the call graph.",
     },
 ];
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::boundary::{session, snapshot};
+    use crate::boundary::{run, ViewOptions};
 
     fn reached(i: usize, scenario: &str) -> bool {
-        let s = session(scenario).expect("valid scenario");
-        assert!(s
+        let r = run(scenario).expect("valid scenario");
+        assert!(r
             .results
             .iter()
-            .all(|r| !r.command.starts_with("expect") || r.ok));
-        (LESSONS[i].check)(&s, &snapshot(&s, s.total_steps))
+            .all(|r| !r.command.starts_with("expect") || r.ok()));
+        (LESSONS[i].check)(&r, &r.view(r.total, &ViewOptions::default()).machine)
     }
 
     /// What a learner would add to reach each goal.
@@ -146,6 +187,33 @@ mod tests {
                 "{}: the intended solution does not reach the goal",
                 l.id
             );
+        }
+    }
+
+    #[test]
+    fn each_lesson_opens_at_a_step_that_shows_its_point() {
+        for l in &LESSONS {
+            let r = run(l.scenario).expect("valid");
+            let step = l
+                .focus
+                .step(&r)
+                .unwrap_or_else(|| panic!("{}: no focus step", l.id));
+            let v = r.view(step, &ViewOptions::default());
+            let running = r.running_at(step);
+            assert!(
+                r.results[running[0]].command.starts_with(l.focus.command),
+                "{}: step {step} is not in {}",
+                l.id,
+                l.focus.command
+            );
+            match l.focus.seek {
+                Some(Seek::Copy) => assert!(v.events.iter().any(|e| e.kind == "copy"), "{}", l.id),
+                Some(Seek::Fault) => {
+                    assert!(v.events.iter().any(|e| e.kind == "fault"), "{}", l.id)
+                }
+                _ => {}
+            }
+            assert!(step < r.total, "{}: not the last step", l.id);
         }
     }
 

@@ -1,5 +1,9 @@
-//! The share link: the scenario and the step in the URL fragment, `#v1;t=STEP;s=BASE64URL`.
-//! Pure functions; the app reads and writes `location.hash` with them.
+//! The share link: the scenario and what is shown of it in the URL fragment,
+//! `#v2;l=LESSON;c=1;t=STEP;sel=SELECTION;pg=PFN;s=BASE64URL` (every part but `s` optional).
+//! Links of the first version (`#v1;t=STEP;s=...`) still open. Pure functions; the app reads
+//! and writes `location.hash` with them.
+
+use crate::state::Selection;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -41,34 +45,90 @@ pub fn decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// A link's content.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A link's content: the scenario and everything needed to see it as the sender did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Link {
     /// The scenario text.
     pub scenario: String,
     /// The step (`None`: the end).
     pub step: Option<u32>,
+    /// The open lesson, by id.
+    pub lesson: Option<String>,
+    /// Page cache and DAX side by side.
+    pub compare: bool,
+    /// The selection.
+    pub selection: Option<Selection>,
+    /// The frame whose contents are open.
+    pub page: Option<u64>,
 }
 
-/// The fragment for a link (without `#`).
+fn selection_part(s: &Selection) -> String {
+    match s {
+        Selection::Pfn(p) => format!("p{p}"),
+        Selection::Device(d) => format!("d{d}"),
+        Selection::File(i) => format!("f{i}"),
+        Selection::Vma(m) => format!("m{m}"),
+    }
+}
+
+fn parse_selection(v: &str) -> Option<Selection> {
+    let (k, rest) = v.split_at_checked(1)?;
+    let name = || {
+        (!rest.is_empty() && rest.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'))
+            .then(|| rest.to_string())
+    };
+    match k {
+        "p" => rest.parse().ok().map(Selection::Pfn),
+        "f" => rest.parse().ok().map(Selection::File),
+        "d" => name().map(Selection::Device),
+        "m" => name().map(Selection::Vma),
+        _ => None,
+    }
+}
+
+/// The fragment for a link (without `#`): `v2;` then `key=value` parts separated by `;`.
 pub fn to_fragment(l: &Link) -> String {
-    let t = l.step.map(|s| format!("t={s};")).unwrap_or_default();
-    format!("v1;{t}s={}", encode(l.scenario.as_bytes()))
+    let mut f = String::from("v2;");
+    if let Some(id) = &l.lesson {
+        f.push_str(&format!("l={id};"));
+    }
+    if l.compare {
+        f.push_str("c=1;");
+    }
+    if let Some(s) = l.step {
+        f.push_str(&format!("t={s};"));
+    }
+    if let Some(s) = &l.selection {
+        f.push_str(&format!("sel={};", selection_part(s)));
+    }
+    if let Some(p) = l.page {
+        f.push_str(&format!("pg={p};"));
+    }
+    f.push_str("s=");
+    f.push_str(&encode(l.scenario.as_bytes()));
+    f
 }
 
-/// Read a fragment (with or without `#`). An empty fragment is `Ok(None)`; anything malformed
-/// is an error that says what is wrong with it.
+/// Read a fragment (with or without `#`), of this version or of the first (`v1`: scenario and
+/// step only). An empty fragment is `Ok(None)`; anything malformed is an error that says what
+/// is wrong with it.
 pub fn from_fragment(f: &str) -> Result<Option<Link>, String> {
     let f = f.trim_start_matches('#');
     if f.is_empty() {
         return Ok(None);
     }
     let mut parts = f.split(';');
-    if parts.next() != Some("v1") {
-        return Err("the link is not a DAX Lab link (it should start with #v1;)".into());
-    }
-    let (mut scenario, mut step) = (None, None);
+    let v2 = match parts.next() {
+        Some("v1") => false,
+        Some("v2") => true,
+        _ => {
+            return Err("the link is not a DAX Lab link (it should start with #v2; or #v1;)".into())
+        }
+    };
+    let mut l = Link::default();
+    let mut scenario = None;
     for p in parts {
+        let bad = || format!("the link has an unknown part \"{p}\"");
         match p.split_once('=') {
             Some(("s", v)) => {
                 let bytes = decode(v).ok_or("the scenario in the link is damaged (bad base64)")?;
@@ -77,16 +137,30 @@ pub fn from_fragment(f: &str) -> Result<Option<Link>, String> {
                 );
             }
             Some(("t", v)) => {
-                step = Some(
+                l.step = Some(
                     v.parse::<u32>()
                         .map_err(|_| format!("the step \"{v}\" in the link is not a number"))?,
                 )
             }
-            _ => return Err(format!("the link has an unknown part \"{p}\"")),
+            Some(("l", v)) if v2 => l.lesson = Some(v.to_string()),
+            Some(("c", v)) if v2 => l.compare = v == "1",
+            Some(("sel", v)) if v2 => {
+                l.selection = Some(
+                    parse_selection(v)
+                        .ok_or_else(|| format!("the selection \"{v}\" in the link is damaged"))?,
+                )
+            }
+            Some(("pg", v)) if v2 => {
+                l.page = Some(
+                    v.parse()
+                        .map_err(|_| format!("the page \"{v}\" in the link is not a number"))?,
+                )
+            }
+            _ => return Err(bad()),
         }
     }
-    let scenario = scenario.ok_or("the link has no scenario (s=)")?;
-    Ok(Some(Link { scenario, step }))
+    l.scenario = scenario.ok_or("the link has no scenario (s=)")?;
+    Ok(Some(l))
 }
 
 #[cfg(test)]
@@ -106,15 +180,56 @@ mod tests {
             let l = Link {
                 scenario: s.to_string(),
                 step: Some(7),
+                ..Link::default()
             };
             assert_eq!(from_fragment(&to_fragment(&l)), Ok(Some(l)));
         }
     }
 
     #[test]
+    fn everything_shown_round_trips() {
+        for selection in [
+            Selection::Pfn(4100),
+            Selection::Device("pmem0".into()),
+            Selection::File(12),
+            Selection::Vma("m".into()),
+        ] {
+            let l = Link {
+                scenario: "device pmem0 brd size=64M\n".into(),
+                step: Some(3),
+                lesson: Some("filesystems".into()),
+                compare: true,
+                selection: Some(selection),
+                page: Some(4100),
+            };
+            let f = to_fragment(&l);
+            assert!(f.starts_with("v2;l=filesystems;c=1;t=3;sel="), "{f}");
+            assert_eq!(from_fragment(&f), Ok(Some(l)));
+        }
+    }
+
+    #[test]
+    fn old_links_still_open() {
+        let l = from_fragment("#v1;t=5;s=YQ").expect("v1").expect("link");
+        assert_eq!(
+            (l.scenario.as_str(), l.step, l.compare),
+            ("a", Some(5), false)
+        );
+        assert!(
+            from_fragment("#v1;c=1;s=YQ").is_err(),
+            "v1 had no side by side"
+        );
+    }
+
+    #[test]
     fn tampered_links_are_errors() {
         assert_eq!(from_fragment(""), Ok(None));
-        assert!(from_fragment("#v2;s=YQ").is_err());
+        assert!(from_fragment("#v3;s=YQ").is_err());
+        assert!(from_fragment("#v2;sel=x1;s=YQ")
+            .unwrap_err()
+            .contains("selection"));
+        assert!(from_fragment("#v2;sel=d;s=YQ").is_err());
+        assert!(from_fragment("#v2;pg=-1;s=YQ").is_err());
         assert!(from_fragment("#v1;s=Y").is_err());
         assert!(from_fragment("#v1;s=!!").is_err());
         assert!(from_fragment("#v1;t=x;s=YQ")

@@ -1,15 +1,16 @@
 //! The application state and its reducer. No DOM here: the logic is tested natively. What the
 //! machine looks like is not state: it is derived from the scenario and the step.
 
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use yew::Reducible;
 
+use crate::boundary::Seek;
 use crate::lessons::LESSONS;
+use crate::share::Link;
 
 /// What is selected: the views highlight it and the inspector shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Selection {
     /// A page frame, wherever it appears (device page, page-cache page, PTE, copy).
     Pfn(u64),
@@ -33,8 +34,32 @@ pub enum Theme {
     Dark,
 }
 
+impl Theme {
+    /// The name the stylesheet and the button use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Theme::Auto => "auto",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+}
+
+/// Where the view goes when the run being made is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Arrive {
+    /// Stay where the state says (a link's step, or the end).
+    #[default]
+    Stay,
+    /// The step the open lesson is about.
+    Lesson,
+    /// The last step that did something (a copy, a zeroing, a fault, a wait, an error): what
+    /// the scenario's last change did, rather than its quiet last step.
+    Latest,
+}
+
 /// Everything the user has chosen.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct State {
     /// The scenario text in the editor.
     pub draft: String,
@@ -42,22 +67,32 @@ pub struct State {
     pub scenario: String,
     /// The step shown (`None`: the end of the run).
     pub step: Option<u32>,
+    /// Steps in the run shown.
+    pub total: u32,
     /// The selected thing.
     pub selection: Option<Selection>,
+    /// The frame whose contents are open.
+    pub page: Option<u64>,
     /// Page cache and DAX side by side.
     pub compare: bool,
     /// Playing the steps.
     pub playing: bool,
     /// Steps per second when playing.
     pub speed: u32,
+    /// What the timeline's previous/next buttons look for.
+    pub seek: Seek,
+    /// The console's line being typed.
+    pub prompt: crate::complete::Prompt,
     /// Console lines entered, oldest first.
     pub history: Vec<String>,
     /// The console's last error.
     pub console_error: Option<String>,
     /// The open lesson.
     pub lesson: Option<usize>,
+    /// Where to go once the run being made is done.
+    pub arrive: Arrive,
     /// Ids of completed lessons.
-    pub done: BTreeSet<String>,
+    pub done: Vec<String>,
     /// Theme.
     pub theme: Theme,
     /// Large fonts for a lecture hall.
@@ -66,56 +101,87 @@ pub struct State {
     pub help: bool,
     /// A message for the user (e.g. about a bad link).
     pub notice: Option<String>,
+    /// The first-visit welcome is shown.
+    pub welcome: bool,
+    /// Lines whose result is shown in hex.
+    pub hex: Vec<u32>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            draft: crate::boundary::FIRST_SCENARIO.into(),
+            scenario: crate::boundary::FIRST_SCENARIO.into(),
+            step: None,
+            total: 0,
+            selection: None,
+            page: None,
+            compare: false,
+            playing: false,
+            speed: 4,
+            seek: Seek::Copy,
+            prompt: Default::default(),
+            history: Vec::new(),
+            console_error: None,
+            lesson: None,
+            arrive: Arrive::Latest,
+            done: Vec::new(),
+            theme: Theme::Auto,
+            presentation: false,
+            help: false,
+            notice: None,
+            welcome: false,
+            hex: Vec::new(),
+        }
+    }
 }
 
 /// Things the user (or the app, on their behalf) does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    /// Start from a scenario (first load, a link, a lesson), optionally at a step.
-    Load {
-        /// Scenario text.
-        scenario: String,
-        /// Step.
-        step: Option<u32>,
-    },
+    /// Open a share link.
+    Load(Link),
     /// Edit the scenario text.
     Edit(String),
     /// Run the edited scenario, showing its end.
     Run,
-    /// Show a step, clamped to the run.
-    Jump {
-        /// The step wanted.
-        step: u32,
+    /// A run is done: its length, and the steps it could open at.
+    RunFinished {
         /// Steps in the run.
         total: u32,
+        /// The step the open lesson is about.
+        lesson: Option<u32>,
+        /// The last step that did something.
+        latest: Option<u32>,
     },
-    /// Move by `delta` steps from `from`.
-    StepBy {
-        /// The step shown now.
-        from: u32,
-        /// How far (negative: back).
-        delta: i64,
-        /// Steps in the run.
-        total: u32,
-    },
+    /// Show a step (clamped to the run).
+    Jump(u32),
+    /// Move by some steps (negative: back).
+    StepBy(i64),
     /// Play or pause.
     SetPlaying(bool),
     /// Steps per second.
     SetSpeed(u32),
+    /// What previous/next look for.
+    SetSeek(Seek),
     /// Select (or clear).
     Select(Option<Selection>),
+    /// Open (or close) the contents of a frame; opening selects it.
+    OpenPage(Option<u64>),
     /// Switch between single and side by side.
     ToggleCompare,
-    /// A console line was accepted: append it to the scenario and run.
+    /// The console's line changed.
+    Prompt(crate::complete::Prompt),
+    /// A console line was accepted: append it to the scenario and run on.
     ConsoleAccepted(String),
-    /// A console line was refused.
-    ConsoleError(String),
+    /// A console line was refused (or the refusal cleared).
+    ConsoleError(Option<String>),
     /// Open a lesson (loads its scenario) or close it.
     OpenLesson(Option<usize>),
     /// A lesson's goal was reached.
     LessonDone(String),
     /// Progress restored from storage.
-    RestoreProgress(BTreeSet<String>),
+    RestoreProgress(Vec<String>),
     /// Next theme (auto → light → dark).
     CycleTheme,
     /// Presentation mode on or off.
@@ -124,48 +190,83 @@ pub enum Action {
     ToggleHelp,
     /// Show a notice.
     Notice(Option<String>),
+    /// Show or hide the first-visit welcome.
+    Welcome(bool),
+    /// Show a result's bytes in hex, or as text again.
+    ToggleHex(u32),
 }
 
 impl State {
     /// The initial state: the first scenario at its end.
     pub fn new() -> Self {
-        State {
-            draft: crate::boundary::FIRST_SCENARIO.into(),
-            scenario: crate::boundary::FIRST_SCENARIO.into(),
-            speed: 4,
-            ..State::default()
-        }
+        Self::default()
+    }
+
+    /// The step shown.
+    pub fn current(&self) -> u32 {
+        self.step.unwrap_or(self.total).min(self.total)
     }
 
     /// The pure transition function.
     pub fn apply(&self, action: Action) -> State {
         let mut s = self.clone();
         match action {
-            Action::Load { scenario, step } => {
-                s.draft = scenario.clone();
-                s.scenario = scenario;
-                s.step = step;
-                s.selection = None;
+            Action::Load(l) => {
+                s.draft = l.scenario.clone();
+                s.scenario = l.scenario;
+                s.step = l.step;
+                s.lesson = l
+                    .lesson
+                    .and_then(|id| LESSONS.iter().position(|x| x.id == id));
+                s.compare = l.compare;
+                s.selection = l.selection;
+                s.page = l.page;
                 s.playing = false;
+                s.arrive = Arrive::Stay;
+                s.welcome = false;
             }
             Action::Edit(text) => s.draft = text,
             Action::Run => {
                 s.scenario = s.draft.clone();
-                s.step = None;
-                s.selection = None;
-                s.playing = false;
+                s.fresh_run();
             }
-            Action::Jump { step, total } => s.step = Some(step.min(total)),
-            Action::StepBy { from, delta, total } => {
-                let to = (i64::from(from) + delta).clamp(0, i64::from(total)) as u32;
+            Action::RunFinished {
+                total,
+                lesson,
+                latest,
+            } => {
+                s.total = total;
+                match s.arrive {
+                    Arrive::Stay => {}
+                    Arrive::Lesson => s.step = lesson.or(latest),
+                    Arrive::Latest => s.step = latest,
+                }
+                s.arrive = Arrive::Stay;
+                s.step = s.step.map(|x| x.min(total));
+            }
+            Action::Jump(step) => s.step = Some(step.min(s.total)),
+            Action::StepBy(delta) => {
+                let to = (i64::from(s.current()) + delta).clamp(0, i64::from(s.total)) as u32;
                 s.step = Some(to);
-                if to == total && delta > 0 {
+                if to == s.total && delta > 0 {
                     s.playing = false;
                 }
             }
-            Action::SetPlaying(p) => s.playing = p,
+            Action::SetPlaying(p) => {
+                s.playing = p;
+                if p && s.current() >= s.total {
+                    s.step = Some(0);
+                }
+            }
             Action::SetSpeed(v) => s.speed = v.clamp(1, 60),
+            Action::SetSeek(k) => s.seek = k,
             Action::Select(sel) => s.selection = sel,
+            Action::OpenPage(p) => {
+                s.page = p;
+                if let Some(p) = p {
+                    s.selection = Some(Selection::Pfn(p));
+                }
+            }
             Action::ToggleCompare => s.compare = !s.compare,
             Action::ConsoleAccepted(line) => {
                 let mut text = s.scenario.clone();
@@ -177,24 +278,29 @@ impl State {
                 s.draft = text.clone();
                 s.scenario = text;
                 s.step = None;
+                s.arrive = Arrive::Latest;
+                s.playing = false;
                 s.console_error = None;
                 if s.history.last() != Some(&line) {
                     s.history.push(line);
                 }
             }
-            Action::ConsoleError(e) => s.console_error = Some(e),
+            Action::Prompt(p) => s.prompt = p,
+            Action::ConsoleError(e) => s.console_error = e,
             Action::OpenLesson(i) => {
                 s.lesson = i.filter(|i| *i < LESSONS.len());
                 if let Some(l) = s.lesson.map(|i| &LESSONS[i]) {
                     s.draft = l.scenario.into();
                     s.scenario = l.scenario.into();
-                    s.step = None;
-                    s.selection = None;
-                    s.playing = false;
+                    s.fresh_run();
+                    s.arrive = Arrive::Lesson;
+                    s.welcome = false;
                 }
             }
             Action::LessonDone(id) => {
-                s.done.insert(id);
+                if !s.done.contains(&id) {
+                    s.done.push(id);
+                }
             }
             Action::RestoreProgress(done) => s.done = done,
             Action::CycleTheme => {
@@ -207,8 +313,38 @@ impl State {
             Action::TogglePresentation => s.presentation = !s.presentation,
             Action::ToggleHelp => s.help = !s.help,
             Action::Notice(n) => s.notice = n,
+            Action::Welcome(w) => s.welcome = w,
+            Action::ToggleHex(line) => {
+                if s.hex.contains(&line) {
+                    s.hex.retain(|l| *l != line);
+                } else {
+                    s.hex.push(line);
+                }
+            }
         }
         s
+    }
+
+    fn fresh_run(&mut self) {
+        self.step = None;
+        self.selection = None;
+        self.page = None;
+        self.playing = false;
+        self.arrive = Arrive::Latest;
+        self.console_error = None;
+        self.hex.clear();
+    }
+
+    /// The share link of this state.
+    pub fn link(&self) -> Link {
+        Link {
+            scenario: self.scenario.clone(),
+            step: self.step,
+            lesson: self.lesson.map(|i| LESSONS[i].id.to_string()),
+            compare: self.compare,
+            selection: self.selection.clone(),
+            page: self.page,
+        }
     }
 }
 
@@ -219,9 +355,10 @@ impl Reducible for State {
     }
 }
 
-/// The same scenario with every `-o dax` removed: the page-cache twin for side by side.
+/// The same scenario with every `-o dax` removed: the page-cache twin for side by side. Line
+/// for line the same, so a console line extends the twin as it extends the scenario.
 pub fn page_cache_twin(scenario: &str) -> String {
-    scenario
+    let mut twin = scenario
         .lines()
         .map(|l| {
             let t = l.trim_start();
@@ -251,53 +388,52 @@ pub fn page_cache_twin(scenario: &str) -> String {
             out.join(" ")
         })
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    if scenario.ends_with('\n') {
+        twin.push('\n');
+    }
+    twin
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn finished(s: State, total: u32) -> State {
+        s.apply(Action::RunFinished {
+            total,
+            lesson: None,
+            latest: None,
+        })
+    }
+
     #[test]
     fn editing_does_not_run_until_asked() {
-        let s = State::new().apply(Action::Edit("device x brd size=1M".into()));
+        let s = finished(State::new(), 10).apply(Action::Edit("device x brd size=1M".into()));
         assert_ne!(s.scenario, s.draft);
-        let s = s
-            .apply(Action::Jump { step: 3, total: 10 })
-            .apply(Action::Run);
+        let s = s.apply(Action::Jump(3)).apply(Action::Run);
         assert_eq!(s.scenario, "device x brd size=1M");
         assert_eq!(s.step, None, "a new run shows its end");
     }
 
     #[test]
-    fn stepping_is_clamped_and_playing_stops_at_the_end() {
-        let s = State::new().apply(Action::SetPlaying(true));
-        let s = s.apply(Action::StepBy {
-            from: 9,
-            delta: 5,
-            total: 12,
-        });
+    fn the_run_length_is_in_the_state_and_clamps_every_move() {
+        let s = finished(State::new(), 12).apply(Action::SetPlaying(true));
+        assert_eq!(s.step, Some(0), "playing from the end starts over");
+        let s = s.apply(Action::Jump(9)).apply(Action::StepBy(5));
         assert_eq!((s.step, s.playing), (Some(12), false));
-        let s = s.apply(Action::StepBy {
-            from: 2,
-            delta: -5,
-            total: 12,
-        });
+        let s = s.apply(Action::Jump(2)).apply(Action::StepBy(-5));
         assert_eq!(s.step, Some(0));
-        assert_eq!(
-            State::new()
-                .apply(Action::Jump {
-                    step: 99,
-                    total: 12
-                })
-                .step,
-            Some(12)
-        );
+        assert_eq!(s.apply(Action::Jump(99)).step, Some(12));
+        assert_eq!(State::new().current(), 0, "no run yet");
+        // A shorter run clamps the step shown.
+        let s = finished(s.apply(Action::Jump(11)), 5);
+        assert_eq!(s.current(), 5);
     }
 
     #[test]
     fn console_lines_append_to_the_scenario_and_enter_history_once() {
-        let s = State::new().apply(Action::ConsoleError("x".into()));
+        let s = State::new().apply(Action::ConsoleError(Some("x".into())));
         let s = s
             .apply(Action::ConsoleAccepted("drop_caches".into()))
             .apply(Action::ConsoleAccepted("drop_caches".into()));
@@ -307,14 +443,75 @@ mod tests {
     }
 
     #[test]
-    fn a_lesson_loads_its_scenario_and_progress_is_kept() {
-        let s = State::new().apply(Action::OpenLesson(Some(2)));
+    fn a_run_opens_at_its_last_change_and_a_lesson_at_its_step() {
+        let s = State::new().apply(Action::RunFinished {
+            total: 19,
+            lesson: None,
+            latest: Some(18),
+        });
+        assert_eq!(
+            s.step,
+            Some(18),
+            "the first run opens where data last moved"
+        );
+        let s = s.apply(Action::OpenLesson(Some(2)));
         assert_eq!(s.scenario, LESSONS[2].scenario);
+        assert_eq!(s.arrive, Arrive::Lesson);
+        let s = s.apply(Action::RunFinished {
+            total: 40,
+            lesson: Some(17),
+            latest: Some(39),
+        });
+        assert_eq!((s.step, s.arrive), (Some(17), Arrive::Stay));
+        // Moving about and the same run reported again changes nothing.
+        let s = s.apply(Action::Jump(5)).apply(Action::RunFinished {
+            total: 40,
+            lesson: Some(17),
+            latest: Some(39),
+        });
+        assert_eq!(s.step, Some(5));
+        // The next run (an edit) opens at its last change, or its end.
+        let s = s.apply(Action::Run).apply(Action::RunFinished {
+            total: 41,
+            lesson: Some(3),
+            latest: None,
+        });
+        assert_eq!(s.step, None);
         let s = s
             .apply(Action::LessonDone("usage".into()))
             .apply(Action::OpenLesson(None));
-        assert!(s.done.contains("usage"));
+        assert_eq!(s.done, vec!["usage".to_string()]);
         assert_eq!(s.apply(Action::OpenLesson(Some(99))).lesson, None);
+    }
+
+    #[test]
+    fn a_link_restores_lesson_mode_selection_and_page() {
+        let l = Link {
+            scenario: "device x brd size=1M\n".into(),
+            step: Some(1),
+            lesson: Some(LESSONS[3].id.into()),
+            compare: true,
+            selection: Some(Selection::Vma("m".into())),
+            page: Some(4097),
+        };
+        let s = State::new().apply(Action::Load(l.clone()));
+        assert_eq!(s.lesson, Some(3));
+        assert_eq!(s.arrive, Arrive::Stay, "a link keeps its step");
+        assert!(s.compare);
+        assert_eq!(s.link(), l);
+        // Opening a page selects its frame; closing keeps the selection.
+        let s = s
+            .apply(Action::OpenPage(Some(77)))
+            .apply(Action::OpenPage(None));
+        assert_eq!((s.page, s.selection), (None, Some(Selection::Pfn(77))));
+    }
+
+    #[test]
+    fn hex_toggles_per_line_and_a_new_run_resets_it() {
+        let s = State::new().apply(Action::ToggleHex(6));
+        assert!(s.hex.contains(&6));
+        assert!(!s.apply(Action::ToggleHex(6)).hex.contains(&6));
+        assert!(s.apply(Action::Run).hex.is_empty());
     }
 
     #[test]
@@ -325,6 +522,12 @@ mod tests {
         assert_eq!(
             t,
             "mount /dev/a /x\nmount /dev/b /y -o ro\nwrite f 0 \"-o dax\""
+        );
+        let s = "device d brd size=1M\nmount /dev/d /x -o dax\n";
+        assert_eq!(
+            page_cache_twin(&format!("{s}sync\n")),
+            format!("{}sync\n", page_cache_twin(s)),
+            "a line added to the scenario is a line added to its twin"
         );
     }
 

@@ -124,8 +124,7 @@ async fn selecting_a_frame_lights_it_in_every_view() {
     .await;
     let cell = find(&root, "[aria-label='page frames of /dev/pmem0'] [data-pfn]").expect("cell");
     let pfn = cell.get_attribute("data-pfn").expect("pfn");
-    cell.dispatch_event(&web_sys::MouseEvent::new("click").expect("event"))
-        .expect("click");
+    cell.dyn_ref::<HtmlElement>().expect("element").click();
     until("the highlight", || {
         root.query_selector_all(".cell.lit")
             .map(|l| l.length())
@@ -143,7 +142,7 @@ async fn selecting_a_frame_lights_it_in_every_view() {
                 Some(pfn.as_str()),
                 "only cells of that frame light up"
             );
-            e.closest("svg")
+            e.closest("[role=grid]")
                 .ok()
                 .flatten()
                 .and_then(|s| s.get_attribute("aria-label"))

@@ -1,0 +1,564 @@
+//! The app's custom hooks: each owns one effect that talks to the browser, so [`super::App`]
+//! only composes them.
+//!
+//! - [`use_runs`] runs the scenario (and its page-cache twin when side by side) in time slices,
+//!   keeping the last run that worked on screen meanwhile and after a scenario error;
+//! - [`use_step_views`] forks the runs at the step shown;
+//! - [`use_run_finished`] tells the reducer the length of a finished run (and a lesson's step);
+//! - [`use_player`], [`use_keyboard`], [`use_url`], [`use_start`] and [`use_lesson_progress`]
+//!   are the play timer, the shortcuts, the share link, the first load and lesson progress.
+
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+
+use gloo::events::{EventListener, EventListenerOptions};
+use gloo::timers::callback::Interval;
+use gloo::timers::future::TimeoutFuture;
+use gloo::utils::{document, window};
+use wasm_bindgen::JsCast;
+use web_sys::HtmlElement;
+use yew::prelude::*;
+
+use super::Shared;
+use crate::boundary::{self, Run, Running, Scope, StepView, ViewOptions};
+use crate::lessons::LESSONS;
+use crate::share;
+use crate::state::{page_cache_twin, Action, Arrive, State};
+use daxlab_core::lang::parse::ParseError;
+
+const PROGRESS_KEY: &str = "daxlab.lessons.done";
+const WELCOMED_KEY: &str = "daxlab.welcomed";
+
+/// Milliseconds of simulation between two pauses while a scenario runs.
+const SLICE_MS: f64 = 12.0;
+/// Steps asked of the core at a time within a slice.
+const CHUNK_STEPS: u32 = 256;
+
+fn storage() -> Option<web_sys::Storage> {
+    window().local_storage().ok().flatten()
+}
+
+fn now() -> f64 {
+    window().performance().map_or(0.0, |p| p.now())
+}
+
+/// Remember that the welcome was seen.
+pub fn welcomed() {
+    if let Some(s) = storage() {
+        let _ = s.set_item(WELCOMED_KEY, "1");
+    }
+}
+
+/// Focus an element by id, if it exists.
+pub fn focus_id(id: &str) {
+    if let Some(e) = document()
+        .get_element_by_id(id)
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+    {
+        let _ = e.focus();
+    }
+}
+
+/// What an effect does when it runs, and how it is undone before the next run.
+pub type Effect = Box<dyn FnOnce() -> Teardown>;
+/// How an effect is undone.
+pub type Teardown = Box<dyn FnOnce()>;
+
+/// Nothing to undo.
+pub fn nothing() -> Teardown {
+    Box::new(|| ())
+}
+
+/// A fingerprint of what an effect depends on (FNV-1a over its `Hash`).
+pub fn key(v: &impl Hash) -> u64 {
+    struct Fnv(u64);
+    impl Hasher for Fnv {
+        fn write(&mut self, bytes: &[u8]) {
+            for b in bytes {
+                self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+            }
+        }
+        fn finish(&self) -> u64 {
+            self.0
+        }
+    }
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    v.hash(&mut h);
+    h.0
+}
+
+/// The app's one kind of effect: `f` runs after a render in which `key` (a fingerprint of what
+/// it depends on) changed, and its teardown before it runs again. Yew builds its effect
+/// machinery once per type of effect; every effect of the app going through this hook keeps one
+/// copy of it in the wasm instead of one per effect.
+#[hook]
+pub fn use_effect_keyed(key: u64, f: Effect) {
+    use_effect_with(key, move |_| f());
+}
+
+/// Html made again only when `key` (a fingerprint of what it shows) changes. One type of memo
+/// for every part of the page, for the same reason as [`use_effect_keyed`].
+#[hook]
+pub fn use_html(key: u64, f: Box<dyn FnOnce() -> Html>) -> Html {
+    let f = std::cell::Cell::new(Some(f));
+    (*use_memo(key, move |_| f.take().map_or_else(Html::default, |f| f()))).clone()
+}
+
+/// The address of a shared value, for a fingerprint: the same value, the same address. Only
+/// for values held while the fingerprint is in use (a run, held by the runs' state): a value
+/// made again from scratch may land where a dropped one was.
+pub fn addr<T>(v: &Option<Shared<T>>) -> usize {
+    v.as_ref().map_or(0, |s| Rc::as_ptr(&s.0) as usize)
+}
+
+/// The runs on screen.
+#[derive(Clone, PartialEq)]
+pub struct Runs {
+    /// The run of the scenario (the last one that worked).
+    pub main: Option<Shared<Run>>,
+    /// The run of its page-cache twin, when side by side.
+    pub twin: Option<Shared<Run>>,
+    /// The scenario text that failed to parse, with its error.
+    pub error: Option<(String, ParseError)>,
+    /// A run is going on.
+    pub busy: bool,
+    /// Steps run so far by the run going on.
+    pub progress: u32,
+}
+
+#[derive(Clone, PartialEq, Default)]
+struct Done {
+    main: Option<Shared<Run>>,
+    twin: Option<Shared<Run>>,
+    error: Option<(String, ParseError)>,
+    /// What was asked for: (scenario, side by side).
+    asked: Option<(String, bool)>,
+    /// Steps run so far by the run going on.
+    progress: u32,
+}
+
+async fn run_in_slices(
+    mut r: Running,
+    current: &dyn Fn() -> bool,
+    progress: &dyn Fn(u32),
+) -> Option<Run> {
+    loop {
+        let t0 = now();
+        let mut done = false;
+        while !done && now() - t0 < SLICE_MS {
+            done = r.advance(CHUNK_STEPS);
+        }
+        if done {
+            return Some(r.finish());
+        }
+        progress(r.step());
+        TimeoutFuture::new(0).await;
+        if !current() {
+            return None;
+        }
+    }
+}
+
+/// Run `scenario` (and its page-cache twin when `compare`), a slice of time at a time. A newer
+/// scenario cancels an older run; a console line that extends the scenario goes on from the
+/// end of the last run.
+#[hook]
+pub fn use_runs(
+    scenario: &str,
+    compare: bool,
+    lesson: Option<usize>,
+    dispatch: &Callback<Action>,
+) -> Runs {
+    let done = use_state(Done::default);
+    let generation = use_mut_ref(|| 0u64);
+    let last = use_mut_ref(Done::default);
+    *last.borrow_mut() = (*done).clone();
+    {
+        let (done, generation, last, dispatch) = (
+            done.clone(),
+            generation.clone(),
+            last.clone(),
+            dispatch.clone(),
+        );
+        let text = scenario.to_string();
+        use_effect_keyed(
+            key(&(scenario, compare)),
+            Box::new(move || {
+                *generation.borrow_mut() += 1;
+                let me = *generation.borrow();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let current = || *generation.borrow() == me;
+                    let progress = |n: u32| {
+                        let mut d = last.borrow().clone();
+                        d.progress = n;
+                        done.set(d);
+                    };
+                    // Let the page paint the status before the first slice.
+                    TimeoutFuture::new(0).await;
+                    if !current() {
+                        return;
+                    }
+                    progress(0);
+                    let prev = last.borrow().clone();
+                    let mut next = Done {
+                        asked: Some((text.clone(), compare)),
+                        progress: 0,
+                        ..prev.clone()
+                    };
+                    let same =
+                        |r: &Option<Shared<Run>>, t: &str| r.as_ref().is_some_and(|r| r.text == t);
+                    if !same(&prev.main, &text) {
+                        let start = prev
+                            .main
+                            .as_ref()
+                            .and_then(|p| Running::extend(p, &text))
+                            .map(Ok)
+                            .unwrap_or_else(|| Running::start(&text));
+                        match start {
+                            Ok(r) => match run_in_slices(r, &current, &progress).await {
+                                Some(run) => {
+                                    next.main = Some(Shared::new(run));
+                                    next.error = None;
+                                }
+                                None => return,
+                            },
+                            Err(e) => {
+                                next.error = Some((text.clone(), e));
+                                done.set(next);
+                                return;
+                            }
+                        }
+                    } else {
+                        next.error = None;
+                    }
+                    if compare {
+                        let t = page_cache_twin(&text);
+                        if !same(&prev.twin, &t) {
+                            // The twin goes on from the old twin as the scenario does.
+                            let start = prev
+                                .twin
+                                .as_ref()
+                                .and_then(|p| Running::extend(p, &t))
+                                .map(Ok)
+                                .unwrap_or_else(|| Running::start(&t));
+                            next.twin = match start {
+                                Ok(r) => match run_in_slices(r, &current, &progress).await {
+                                    Some(run) => Some(Shared::new(run)),
+                                    None => return,
+                                },
+                                Err(_) => None,
+                            };
+                        }
+                    }
+                    if current() {
+                        // The reducer learns the run's length in the same turn as the run
+                        // appears, so no frame shows one with the other's length.
+                        if let Some(r) = next.main.as_ref().filter(|r| r.text == text) {
+                            dispatch.emit(finished(r, lesson));
+                        }
+                        done.set(next);
+                    }
+                });
+                nothing()
+            }),
+        );
+    }
+    let busy = done.asked.as_ref() != Some(&(scenario.to_string(), compare));
+    Runs {
+        main: done.main.clone(),
+        twin: if compare { done.twin.clone() } else { None },
+        error: done.error.clone(),
+        busy,
+        progress: done.progress,
+    }
+}
+
+fn finished(r: &Run, lesson: Option<usize>) -> Action {
+    Action::RunFinished {
+        total: r.total,
+        lesson: lesson.and_then(|i| LESSONS[i].focus.step(r)),
+        latest: r.latest(),
+    }
+}
+
+/// When the run on screen is the scenario's and the reducer does not know its length yet, or a
+/// lesson waits for its step (a lesson opened again on the run already made), tell it.
+#[hook]
+pub fn use_run_finished(runs: &Runs, state: &State, dispatch: &Callback<Action>) {
+    let run = runs.main.clone().filter(|r| r.text == state.scenario);
+    let pending = state.arrive != Arrive::Stay;
+    let fingerprint = (
+        run.as_ref().map(|r| Rc::as_ptr(&r.0) as usize),
+        pending,
+        state.total,
+    );
+    let (dispatch, lesson, total) = (dispatch.clone(), state.lesson, state.total);
+    use_effect_keyed(
+        self::key(&fingerprint),
+        Box::new(move || {
+            if let Some(r) = run {
+                if r.total != total || pending {
+                    dispatch.emit(finished(&r, lesson));
+                }
+            }
+            nothing()
+        }),
+    );
+}
+
+/// The step views on screen: the run's at the step, and the twin's at the matching step.
+#[derive(Clone, PartialEq)]
+pub struct StepViews {
+    /// The scenario's.
+    pub main: Option<Shared<StepView>>,
+    /// The twin's.
+    pub twin: Option<Shared<StepView>>,
+}
+
+/// Fork the runs at the step shown (memoised: a render that changes nothing forks nothing).
+#[hook]
+pub fn use_step_views(runs: &Runs, step: u32, opts: &ViewOptions, compare: bool) -> StepViews {
+    let main = runs.main.clone();
+    let twin = runs.twin.clone().filter(|_| compare);
+    let scope: Scope = match (&main, &twin) {
+        (Some(m), Some(_)) => m.dax_scope(),
+        _ => Scope::default(),
+    };
+    let main_opts = ViewOptions {
+        scope: scope.clone(),
+        ..opts.clone()
+    };
+    let main_view = use_memo((main.clone(), step, main_opts), |(run, step, o)| {
+        run.as_ref().map(|r| Shared::new(r.view(*step, o)))
+    });
+    let twin_view = use_memo(
+        (main, twin, step, scope, opts.selected),
+        |(main, twin, step, scope, selected)| {
+            let (m, t) = (main.as_ref()?, twin.as_ref()?);
+            let ts = boundary::twin_step(m, t, *step);
+            Some(Shared::new(t.view(
+                ts,
+                &ViewOptions {
+                    scope: scope.clone(),
+                    selected: *selected,
+                    page: None,
+                },
+            )))
+        },
+    );
+    StepViews {
+        main: (*main_view).clone(),
+        twin: (*twin_view).clone(),
+    }
+}
+
+/// On first load: the link in the URL (if any), the lessons already done, and the welcome for
+/// a first visit.
+#[hook]
+pub fn use_start(dispatch: &Callback<Action>) {
+    let dispatch = dispatch.clone();
+    use_effect_keyed(
+        0,
+        Box::new(move || {
+            let hash = window().location().hash().unwrap_or_default();
+            let mut linked = false;
+            match share::from_fragment(&hash) {
+                Ok(Some(l)) => {
+                    linked = true;
+                    dispatch.emit(Action::Load(l));
+                }
+                Ok(None) => {}
+                Err(e) => dispatch.emit(Action::Notice(Some(format!(
+                    "This link could not be opened: {e}. DAX Lab started with a clean scenario."
+                )))),
+            }
+            let s = storage();
+            let get = |k: &str| s.as_ref().and_then(|s| s.get_item(k).ok().flatten());
+            let progress = get(PROGRESS_KEY);
+            if let Some(v) = &progress {
+                let done: Vec<String> = v
+                    .split(',')
+                    .filter(|x| LESSONS.iter().any(|l| l.id == *x))
+                    .map(str::to_string)
+                    .collect();
+                dispatch.emit(Action::RestoreProgress(done));
+            }
+            if !linked && progress.is_none() && get(WELCOMED_KEY).is_none() {
+                dispatch.emit(Action::Welcome(true));
+            }
+            nothing()
+        }),
+    );
+}
+
+/// Check the open lesson's goal on the end of its run, and keep progress in the browser.
+#[hook]
+pub fn use_lesson_progress(state: &State, runs: &Runs, dispatch: &Callback<Action>) {
+    let run = runs.main.clone().filter(|r| r.text == state.scenario);
+    let achieved = use_memo((state.lesson, run), |(lesson, run)| match (lesson, run) {
+        (Some(i), Some(r)) => {
+            let end = r.view(r.total, &ViewOptions::default());
+            (LESSONS[*i].check)(r, &end.machine)
+        }
+        _ => false,
+    });
+    let (dispatch, lesson, done, achieved) = (
+        dispatch.clone(),
+        state.lesson,
+        state.done.clone(),
+        *achieved,
+    );
+    use_effect_keyed(
+        key(&(achieved, lesson)),
+        Box::new(move || {
+            if let (true, Some(i)) = (achieved, lesson) {
+                if !done.iter().any(|d| d == LESSONS[i].id) {
+                    let mut all = done.clone();
+                    all.push(LESSONS[i].id.to_string());
+                    if let Some(s) = storage() {
+                        let _ = s.set_item(PROGRESS_KEY, &all.join(","));
+                    }
+                    dispatch.emit(Action::LessonDone(LESSONS[i].id.into()));
+                }
+            }
+            nothing()
+        }),
+    );
+}
+
+/// Focus follows the lessons: opening one moves it to the lesson's heading, closing it to the
+/// lesson's entry in the list.
+#[hook]
+pub fn use_lesson_focus(lesson: Option<usize>) {
+    let prev = use_mut_ref(|| lesson);
+    use_effect_keyed(
+        key(&lesson),
+        Box::new(move || {
+            let was = std::mem::replace(&mut *prev.borrow_mut(), lesson);
+            match (was, lesson) {
+                (w, Some(_)) if w != lesson => focus_id("lesson-title"),
+                (Some(i), None) => focus_id(&format!("lesson-{i}")),
+                _ => {}
+            }
+            nothing()
+        }),
+    );
+}
+
+/// Keep the URL in step with the state, so a link opens the same state.
+#[hook]
+pub fn use_url(state: &State) {
+    let f = share::to_fragment(&state.link());
+    use_effect_keyed(
+        key(&f),
+        Box::new(move || {
+            if let Ok(h) = window().history() {
+                let _ = h.replace_state_with_url(
+                    &wasm_bindgen::JsValue::NULL,
+                    "",
+                    Some(&format!("#{f}")),
+                );
+            }
+            nothing()
+        }),
+    );
+}
+
+/// Playing: one step per tick.
+#[hook]
+pub fn use_player(playing: bool, speed: u32, dispatch: &Callback<Action>) {
+    let dispatch = dispatch.clone();
+    use_effect_keyed(
+        key(&(playing, speed)),
+        Box::new(move || {
+            let iv = playing.then(|| {
+                Interval::new(1000 / speed.max(1), move || {
+                    dispatch.emit(Action::StepBy(1))
+                })
+            });
+            Box::new(move || drop(iv))
+        }),
+    );
+}
+
+/// Whether the keys go to what has focus (a text field, a button, a dialog) rather than to
+/// the shortcuts.
+fn typing(e: &web_sys::KeyboardEvent) -> bool {
+    document().active_element().is_some_and(|a| {
+        matches!(a.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+            || (e.key() == " " && matches!(a.tag_name().as_str(), "BUTTON" | "SUMMARY" | "A"))
+    })
+}
+
+/// The keyboard shortcuts (see `SHORTCUTS` in the help).
+#[hook]
+pub fn use_keyboard(state: &State, run: Option<Shared<Run>>, dispatch: &Callback<Action>) {
+    let cur = use_mut_ref(|| (State::default(), None::<Shared<Run>>));
+    *cur.borrow_mut() = (state.clone(), run);
+    let dispatch = dispatch.clone();
+    use_effect_keyed(
+        0,
+        Box::new(move || {
+            let l = EventListener::new_with_options(
+                &document(),
+                "keydown",
+                EventListenerOptions::enable_prevent_default(),
+                move |e| {
+                    let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
+                        return;
+                    };
+                    if e.default_prevented() || e.ctrl_key() || e.meta_key() || e.alt_key() {
+                        return;
+                    }
+                    let (s, run) = &*cur.borrow();
+                    // A dialog is open: the keys are its own, but Escape closes it wherever
+                    // the focus is.
+                    if s.help || s.page.is_some() {
+                        if e.key() == "Escape" {
+                            e.prevent_default();
+                            dispatch.emit(if s.help {
+                                Action::ToggleHelp
+                            } else {
+                                Action::OpenPage(None)
+                            });
+                        }
+                        return;
+                    }
+                    if typing(e) {
+                        return;
+                    }
+                    let seek = |forward: bool| {
+                        run.as_ref()
+                            .and_then(|r| r.seek(s.seek, s.current(), forward))
+                            .map(Action::Jump)
+                    };
+                    let action = match (e.key().as_str(), e.shift_key()) {
+                        ("ArrowRight", sh) => Some(Action::StepBy(if sh { 10 } else { 1 })),
+                        ("ArrowLeft", sh) => Some(Action::StepBy(if sh { -10 } else { -1 })),
+                        ("Home", _) => Some(Action::Jump(0)),
+                        ("End", _) => Some(Action::Jump(s.total)),
+                        (" ", _) => Some(Action::SetPlaying(!s.playing)),
+                        ("]", _) => seek(true),
+                        ("[", _) => seek(false),
+                        ("c", _) => Some(Action::ToggleCompare),
+                        ("t", _) => Some(Action::CycleTheme),
+                        ("p", _) => Some(Action::TogglePresentation),
+                        ("?", _) => Some(Action::ToggleHelp),
+                        ("Escape", _) if s.selection.is_some() => Some(Action::Select(None)),
+                        ("/", _) => {
+                            e.prevent_default();
+                            focus_id("console-line");
+                            None
+                        }
+                        _ => None,
+                    };
+                    if let Some(a) = action {
+                        e.prevent_default();
+                        dispatch.emit(a);
+                    }
+                },
+            );
+            Box::new(move || drop(l))
+        }),
+    );
+}
