@@ -320,18 +320,23 @@ impl Cx {
         }
     }
 
+    /// The world, with `obj` noted in the step's footprint. Out of line: the generic
+    /// [`Cx::read`] and [`Cx::write`] at hundreds of call sites share it (code size in wasm).
+    #[inline(never)]
+    fn noted(&self, obj: Obj, write: bool) -> RefMut<'_, World> {
+        let mut w = self.w.borrow_mut();
+        self.note(&mut w, obj, write);
+        w
+    }
+
     /// Read the machine: the step's footprint reads `obj`. Never hold it across an `.await`.
     pub fn read<R>(&self, obj: Obj, f: impl FnOnce(&Machine) -> R) -> R {
-        let mut w = self.w.borrow_mut();
-        self.note(&mut w, obj, false);
-        f(&w.m)
+        f(&self.noted(obj, false).m)
     }
 
     /// Change the machine: the step's footprint writes `obj`.
     pub fn write<R>(&self, obj: Obj, f: impl FnOnce(&mut Machine) -> R) -> R {
-        let mut w = self.w.borrow_mut();
-        self.note(&mut w, obj, true);
-        f(&mut w.m)
+        f(&mut self.noted(obj, true).m)
     }
 
     /// Change the machine, touching the listed objects.
@@ -376,6 +381,7 @@ impl Cx {
     }
 
     /// Record an event that took `ns` of simulated time.
+    #[inline(never)]
     pub fn emit_ns(&self, ns: u64, kind: EventKind) {
         self.w.borrow_mut().record(self.tid, self.mount, ns, kind);
     }
@@ -410,6 +416,7 @@ impl Cx {
     }
 
     /// Enter `func`: on the thread's stack, and a `call` event if the trace keeps events.
+    #[inline(never)]
     fn push(&self, func: &'static str, tail: Option<Tail>) {
         let mut w = self.w.borrow_mut();
         let t = self.tid.0 as usize;
@@ -470,11 +477,16 @@ impl Cx {
 
     /// Return from `func`: off the stack, and a `return` event if the trace keeps events.
     fn ret<T: Show>(&self, func: &'static str, r: &T) {
+        let full = self.w.borrow().trace.mode == TraceMode::Full;
+        self.ret_shown(func, if full { r.shown() } else { None });
+    }
+
+    #[inline(never)]
+    fn ret_shown(&self, func: &'static str, ret: Option<Shown>) {
         let mut w = self.w.borrow_mut();
         let t = self.tid.0 as usize;
         w.m.tasks[t].stack.pop();
         if w.trace.mode == TraceMode::Full {
-            let ret = r.shown();
             w.record(self.tid, self.mount, 0, EventKind::Return { func, ret });
         }
     }
