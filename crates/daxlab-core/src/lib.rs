@@ -8,7 +8,8 @@
 //! - [`state`]: the machine's state, one plain value that clones cheaply;
 //! - [`kernel`]: the kernel paths, `async` functions named as in Linux 4.0;
 //! - [`engine`]: steps, the trace, footprints, schedulers, checkpoints, runs;
-//! - [`lang`]: the scenario language, its results and reports.
+//! - [`lang`]: the scenario language, its results and reports;
+//! - [`levels`]: the race lab's levels, built on the language.
 //!
 //! Start with [`lang::report::run_text`], or [`lang::parse::parse`] and
 //! [`engine::exec::Execution`].
@@ -17,5 +18,6 @@ pub mod engine;
 pub mod errno;
 pub mod kernel;
 pub mod lang;
+pub mod levels;
 pub mod state;
 pub mod timing;

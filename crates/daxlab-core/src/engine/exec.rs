@@ -636,7 +636,9 @@ impl Execution {
             let start = self.step() + 1;
             self.threads[t].current = Some(Running { stmt, start, fut });
         }
-        let budget = if solo && self.opts.batch {
+        // Invariants are checked after every step: a run that checks them is not batched.
+        let checked = self.world.borrow().ghost.enabled;
+        let budget = if solo && self.opts.batch && !checked {
             let to_stop = self.stop_at.saturating_sub(self.step() + 1);
             let to_ck = if self.opts.checkpoint_every > 0 {
                 let every = self.checkpoints.borrow().every;

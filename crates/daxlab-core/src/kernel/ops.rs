@@ -8,6 +8,7 @@ use crate::kernel::ext4::inode::Ext4Create;
 use crate::kernel::memory::VmFault;
 use crate::kernel::{dax, direct_io, ext2, ext4, filemap};
 use crate::state::fs::BufferHead;
+use crate::state::lock::{LockMode, LockName};
 use crate::state::mm::Vma;
 use crate::state::ops::{DirectIo, Fault, GetBlock, PageMkwrite};
 
@@ -74,18 +75,45 @@ pub async fn fault(
     cx.call(f.name(), async {
         match f {
             Fault::Filemap => filemap::filemap_fault(cx, vma, addr).await,
-            Fault::Ext2Dax => dax::dax_fault(cx, vma, addr, write, cow_page, GetBlock::Ext2).await,
-            Fault::Ext4Dax => {
-                let gb = if cx.config().locking == crate::state::Locking::Fixed {
-                    GetBlock::Ext4Prezeroed
-                } else {
-                    GetBlock::Ext4
-                };
-                dax::dax_fault(cx, vma, addr, write, cow_page, gb).await
+            Fault::Ext2Dax | Fault::Ext4Dax => {
+                dax_fault_locked(cx, vma, addr, write, cow_page, f == Fault::Ext4Dax).await
             }
         }
     })
     .await
+}
+
+/// `ext2_dax_fault`/`ext4_dax_fault` (and their `mkwrite`s): `dax_fault` with the
+/// filesystem's `get_block`. Under the fixed policy the fault holds ext2's `dax_sem` or ext4's
+/// `i_mmap_sem` for read (the locks truncate and hole punch take for write), and ext4
+/// allocates pre-zeroed blocks.
+async fn dax_fault_locked(
+    cx: &Cx,
+    vma: &Vma,
+    addr: u64,
+    write: bool,
+    cow_page: Option<crate::state::mem::Pfn>,
+    ext4: bool,
+) -> (VmFault, bool) {
+    let fixed = cx.config().locking == crate::state::Locking::Fixed;
+    let gb = match (ext4, fixed) {
+        (false, _) => GetBlock::Ext2,
+        (true, false) => GetBlock::Ext4,
+        (true, true) => GetBlock::Ext4Prezeroed,
+    };
+    let sem = match (fixed, vma.ino()) {
+        (true, Some(ino)) if ext4 => Some(LockName::IMmapSem { ino }),
+        (true, Some(ino)) => Some(LockName::DaxSem { ino }),
+        _ => None,
+    };
+    if let Some(sem) = sem {
+        cx.lock(sem, LockMode::Read).await;
+    }
+    let r = dax::dax_fault(cx, vma, addr, write, cow_page, gb).await;
+    if let Some(sem) = sem {
+        cx.unlock(sem).await;
+    }
+    r
 }
 
 /// `vma->vm_ops->page_mkwrite` for a present page `index` of the mapping.
@@ -96,8 +124,8 @@ pub async fn page_mkwrite(cx: &Cx, f: PageMkwrite, vma: &Vma, addr: u64) -> (VmF
                 (filemap::page_mkwrite(cx, vma, addr).await, false)
             }
             // dax_mkwrite is dax_fault in 4.0.
-            PageMkwrite::Ext2Dax => dax::dax_fault(cx, vma, addr, true, None, GetBlock::Ext2).await,
-            PageMkwrite::Ext4Dax => dax::dax_fault(cx, vma, addr, true, None, GetBlock::Ext4).await,
+            PageMkwrite::Ext2Dax => dax_fault_locked(cx, vma, addr, true, None, false).await,
+            PageMkwrite::Ext4Dax => dax_fault_locked(cx, vma, addr, true, None, true).await,
         }
     })
     .await

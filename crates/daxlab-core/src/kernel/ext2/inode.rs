@@ -7,6 +7,7 @@ use crate::errno::{Errno, KResult};
 use crate::kernel::{dax, filemap, truncate};
 use crate::state::fs::{BufferHead, Extent};
 use crate::state::lock::{LockMode, LockName};
+use crate::state::Locking;
 
 /// Direct block pointers in an ext2 inode (`EXT2_NDIR_BLOCKS`).
 const NDIR_BLOCKS: u64 = 12;
@@ -102,11 +103,16 @@ pub async fn get_blocks(
             unwritten: false,
         });
     }
+    // Under the fixed policy ("ext2: Avoid DAX zeroing to corrupt data", 4.6): every block
+    // allocated is zeroed here and none is reported new, so no later zeroing can hit data a
+    // racing store or write has put there.
+    let fixed = cx.config().locking == Locking::Fixed;
     if dax {
         // "block must be initialised before we put it in the tree so that it's not found by
         // another thread before it's initialised": 4.0 clears the first block only
         // (`1 << inode->i_blkbits`); dax_io's dax_new_buf zeroes what a write leaves of the rest.
-        if let Err(e) = dax::dax_clear_blocks(cx, ino, block, 1).await {
+        let clear = if fixed { count } else { 1 };
+        if let Err(e) = dax::dax_clear_blocks(cx, ino, block, clear).await {
             cx.write(Obj::FsAlloc(fs), |m| {
                 let f = m.fs_mut(fs);
                 (block..block + count).for_each(|b| f.free_block(b))
@@ -136,7 +142,7 @@ pub async fn get_blocks(
     cx.unlock(lock).await;
     // set_buffer_new: still reported new although the first block is already zeroed (DAX then
     // zeroes again).
-    Ok(BufferHead::mapped_to(e, count, true))
+    Ok(BufferHead::mapped_to(e, count, !(dax && fixed)))
 }
 
 /// `ext2_setsize`: wait for direct I/O, zero the partial page, set `i_size` and drop the page
@@ -149,8 +155,21 @@ pub async fn ext2_setsize(cx: &Cx, ino: u64, size: u64) -> SysResult {
     } else {
         filemap::block_truncate_page(cx, ino, size).await?;
     }
-    truncate::truncate_setsize(cx, ino, size).await?;
-    truncate_blocks(cx, ino, size).await?;
+    // The fixed policy ("ext2: Add locking for DAX faults", 5726b27b09cc): dax_sem for write
+    // over the size change and the freeing, as faults hold it for read.
+    let sem = (dax && cx.config().locking == Locking::Fixed).then_some(LockName::DaxSem { ino });
+    if let Some(sem) = sem {
+        cx.lock(sem, LockMode::Write).await;
+    }
+    let r = async {
+        truncate::truncate_setsize(cx, ino, size).await?;
+        truncate_blocks(cx, ino, size).await
+    }
+    .await;
+    if let Some(sem) = sem {
+        cx.unlock(sem).await;
+    }
+    r?;
     Ok(0)
 }
 

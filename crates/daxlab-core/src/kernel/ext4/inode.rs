@@ -264,9 +264,24 @@ pub async fn ext4_setattr_size(cx: &Cx, ino: u64, size: u64) -> SysResult {
         } else {
             truncate::i_size_write(cx, ino, size)?;
         }
-        truncate::truncate_pagecache(cx, ino, size).await?;
     }
-    cx.call("ext4_truncate", ext4_truncate(cx, ino)).await?;
+    // The fixed policy ("ext4: fix races between page faults and hole punching", ea3d7209ca01):
+    // i_mmap_sem for write over the unmap and the freeing, as faults hold it for read.
+    let sem = (cx.config().locking == Locking::Fixed).then_some(LockName::IMmapSem { ino });
+    if let Some(sem) = sem {
+        cx.lock(sem, LockMode::Write).await;
+    }
+    let r = async {
+        if size != old {
+            truncate::truncate_pagecache(cx, ino, size).await?;
+        }
+        cx.call("ext4_truncate", ext4_truncate(cx, ino)).await
+    }
+    .await;
+    if let Some(sem) = sem {
+        cx.unlock(sem).await;
+    }
+    r?;
     Ok(0)
 }
 
