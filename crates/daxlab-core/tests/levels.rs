@@ -77,3 +77,47 @@ fn each_level_states_its_story_commit_and_fix() {
         assert!(l.program(Locking::None).starts_with("locking none\n"));
     }
 }
+
+#[test]
+fn a_learner_wins_r1_by_picking_its_solution_and_can_undo_and_preview() {
+    use daxlab_core::engine::play::Play;
+    let l = daxlab_core::levels::level("r1").expect("r1");
+    let s = parse(&l.program(Locking::V4_0)).expect("valid");
+    let mut play = Play::new(&s).expect("plays");
+    let names = play.run().thread_names();
+    let tid = |n: &str| {
+        daxlab_core::state::Tid(names.iter().position(|x| &**x == n).expect("thread") as u16)
+    };
+    let solution: Vec<&str> = l.solution().expect("solution").split(' ').skip(1).collect();
+    // A preview changes nothing and shows the thread's next step.
+    let before = play.run().step();
+    assert!(!play.preview(tid("b")).is_empty());
+    assert_eq!(play.run().step(), before);
+    // A wrong pick can be taken back.
+    assert!(play.pick(tid("b")));
+    assert!(play.undo());
+    assert!(play.picks().is_empty());
+    // As a `schedule` line runs: a named thread that cannot run is passed over.
+    for n in &solution {
+        if play.pending().is_some_and(|p| p.runnable.contains(&tid(n))) {
+            assert!(play.pick(tid(n)));
+        }
+    }
+    // Then each remaining choice as it comes, the first runnable thread.
+    while let Some(p) = play.pending().cloned() {
+        assert!(play.pick(p.runnable[0]));
+    }
+    assert!(play.run().finished());
+    assert!(
+        play.run().violations().iter().any(|v| v.invariant == l.win),
+        "{:?}",
+        play.run().violations()
+    );
+    // The play's schedule line reproduces the win with a plain run.
+    let replay = run_text(&format!(
+        "{}{}\n",
+        l.program(Locking::V4_0),
+        play.schedule().join("\n")
+    ));
+    assert!(replay.violations.iter().any(|v| v.invariant == l.win));
+}

@@ -52,7 +52,11 @@ fn r1_two_write_faults_on_one_hole_lose_a_store() {
     );
     assert_eq!(loaded(&raced), b"\0", "b's store is gone");
     let sequential = run_text(&then_load(&without_schedule(&text), 0));
-    assert_eq!(loaded(&sequential), b"B", "without the interleaving b's store survives");
+    assert_eq!(
+        loaded(&sequential),
+        b"B",
+        "without the interleaving b's store survives"
+    );
     assert!(sequential.violations.is_empty());
 }
 

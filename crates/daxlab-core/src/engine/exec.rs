@@ -96,6 +96,19 @@ enum Phase {
     Group(usize),
 }
 
+/// A choice waiting for a scheduler: which of a group's threads runs next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// The group.
+    pub group: usize,
+    /// Its threads that have not finished.
+    pub alive: Vec<Tid>,
+    /// Those that can run now.
+    pub runnable: Vec<Tid>,
+    /// Those that wait, and for what.
+    pub blocked: Vec<(Tid, Blocker)>,
+}
+
 /// What a checkpoint keeps of a thread.
 #[derive(Clone)]
 struct ThreadCk {
@@ -447,6 +460,62 @@ impl Execution {
             }
         }
         self.done
+    }
+
+    /// Run until a group's next step is a choice the scheduler has no script for (or the end),
+    /// and say what can be chosen; nothing of that step runs. Main-thread steps and scripted
+    /// choices run on the way. For a learner playing the scheduler ([`super::play`]).
+    pub fn run_to_choice(&mut self) -> Option<Pending> {
+        self.stop_at = MAX_STEPS;
+        while !self.done {
+            match self.phase {
+                Phase::Between => self.start_next(),
+                Phase::Main => {
+                    if self.threads[0].current.is_none() {
+                        self.phase = Phase::Between;
+                    } else if self.runnable(Tid(0)) {
+                        self.run_step(Tid(0), true);
+                    } else {
+                        self.deadlock(&[Tid(0)]);
+                    }
+                }
+                Phase::Group(g) if !self.sched.scripted(g) => {
+                    let alive: Vec<Tid> = (0..self.threads.len())
+                        .map(|i| Tid(i as u16))
+                        .filter(|t| {
+                            let th = &self.threads[t.0 as usize];
+                            th.group == Some(g) && th.alive()
+                        })
+                        .collect();
+                    if alive.is_empty() {
+                        self.phase = Phase::Between;
+                        continue;
+                    }
+                    let runnable: Vec<Tid> = alive
+                        .iter()
+                        .copied()
+                        .filter(|t| self.runnable(*t))
+                        .collect();
+                    if runnable.is_empty() {
+                        self.deadlock(&alive);
+                        continue;
+                    }
+                    let w = self.world.borrow();
+                    let blocked = alive
+                        .iter()
+                        .filter_map(|t| w.m.tasks[t.0 as usize].blocked.map(|b| (*t, b)))
+                        .collect();
+                    return Some(Pending {
+                        group: g,
+                        alive,
+                        runnable,
+                        blocked,
+                    });
+                }
+                Phase::Group(g) => self.group_step(g),
+            }
+        }
+        None
     }
 
     /// Run until the end.

@@ -6,5 +6,6 @@ pub mod exec;
 pub mod explore;
 pub mod footprint;
 pub mod ghost;
+pub mod play;
 pub mod sched;
 pub mod trace;

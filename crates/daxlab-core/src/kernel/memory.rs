@@ -240,6 +240,11 @@ pub enum Mode {
 /// rather than sleep on a locked page; here a fault sleeps on the page lock with `mmap_sem`
 /// held.
 pub async fn do_page_fault(cx: &Cx, addr: u64, write: bool, mode: Mode) -> Result<(), Fail> {
+    cx.call("do_page_fault", page_fault(cx, addr, write, mode))
+        .await
+}
+
+async fn page_fault(cx: &Cx, addr: u64, write: bool, mode: Mode) -> Result<(), Fail> {
     let mmap_sem = LockName::MmapSem { pid: cx.pid };
     cx.lock(mmap_sem, LockMode::Read).await;
     let vma = cx.read(Obj::Mm(cx.pid), |m| {
