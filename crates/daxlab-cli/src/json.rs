@@ -38,6 +38,14 @@ fn value(v: &Value) -> Json {
             "past_eof": past_eof,
             "blocks": blocks.iter().map(|b| json!({ "iblock": b.iblock, "block": b.block, "unwritten": b.unwritten })).collect::<Vec<_>>(),
         }),
+        Value::Cache(lines) => json!({
+            "count": lines.len(),
+            "lines": lines.iter().map(|l| json!({
+                "set": l.set, "way": l.way, "vaddr": format!("{:#x}", l.vaddr),
+                "alias": if l.kernel { "kernel" } else { "user" }, "colour": l.colour,
+                "pfn": l.pfn.0, "off": l.off, "dirty": l.dirty, "stale": l.stale,
+            })).collect::<Vec<_>>(),
+        }),
     }
 }
 
@@ -253,6 +261,19 @@ pub fn event(e: &Event, n: &Names) -> Json {
         EventKind::Signal { signal, vaddr } => {
             put("signal", json!(signal.name()));
             put("vaddr", json!(vaddr));
+        }
+        EventKind::Cache {
+            func,
+            op,
+            vaddr,
+            pfn,
+            lines,
+        } => {
+            put("func", json!(func));
+            put("op", json!(op.name()));
+            put("vaddr", json!(vaddr));
+            put("pfn", json!(pfn.0));
+            put("lines", json!(lines));
         }
         EventKind::Time { .. }
         | EventKind::Device { .. }

@@ -45,6 +45,7 @@ errnos! {
     EAGAIN: "Try again: used inside the model to retry after losing a race.",
     EROFS: "Read-only file system.",
     ENOSYS: "Function not implemented.",
+    ENOEXEC: "Exec format error: an empty module or program file.",
 }
 
 impl std::fmt::Display for Errno {

@@ -345,7 +345,7 @@ pub fn snapshot(
             FrameUse::HolePage { ino, .. } if ino_in(ino) => Kind::HolePage,
             FrameUse::Anon { .. } => Kind::Anon,
             FrameUse::UserBuffer { .. } => Kind::Buffer,
-            FrameUse::Kernel => Kind::Kernel,
+            FrameUse::Kernel | FrameUse::Module { .. } => Kind::Kernel,
             _ => continue,
         };
         ram.push(Cell::one(pfn.0, kind, Some(pfn.0)));
@@ -437,6 +437,10 @@ pub fn frame_info(m: &Machine, names: &Names, pfn: u64) -> FrameInfo {
             FrameUse::Anon { pid } => format!("anonymous page of {}", m.process(pid).name),
             FrameUse::UserBuffer { pid } => format!("I/O buffer of {}", m.process(pid).name),
             FrameUse::Kernel => "kernel memory".into(),
+            FrameUse::Module { module } => match m.modules.get(usize::from(module)) {
+                Some(md) => format!("code and data of module {} (module_alloc)", md.path),
+                None => "module memory".into(),
+            },
             FrameUse::DeviceMemory { dev } => format!(
                 "device memory of /dev/{} (no struct page in 4.0)",
                 names.device(dev)

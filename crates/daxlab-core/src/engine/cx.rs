@@ -441,6 +441,14 @@ impl Cx {
         }
     }
 
+    /// Call a kernel function that cannot sleep: `call` and `return` events around `f`.
+    pub fn call_sync<T: Show>(&self, func: &'static str, f: impl FnOnce() -> T) -> T {
+        self.push(func, None);
+        let r = f();
+        self.ret(func, &r);
+        r
+    }
+
     /// Call a kernel function whose work after its callee returns is `tail`, so that a command
     /// parked at a capture point below it can be resumed from a checkpoint. The body must end
     /// with the call that contains the capture point.

@@ -724,6 +724,11 @@ impl Execution {
             w.begin_step(tid);
             w.batch = budget;
         }
+        // Another process's thread: the CPU switches address space.
+        if self.world.borrow().m.config.arch == crate::state::Arch::Armv5 {
+            let cx = Cx::new(self.world.clone(), tid, self.threads[t].pid);
+            crate::kernel::cacheflush::switch_mm(&cx);
+        }
         // The command's first step: the invariants learn what it is about to change or read.
         if let Some(run) = &self.threads[t].current {
             if run.start == self.step() {

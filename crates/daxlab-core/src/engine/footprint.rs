@@ -62,6 +62,8 @@ pub enum Obj {
     LockReader(LockName, crate::state::Tid),
     /// Every read hold of an rwsem (what a writer waits for).
     LockReaders(LockName),
+    /// The CPU's data cache (only on the architectures with a model of it).
+    DCache,
     /// The invariant checker's copy of a file: its bytes, written when a command that
     /// changes the file ends, read by the checks that compare with it; it covers every
     /// [`Obj::GhostOf`] of the file.

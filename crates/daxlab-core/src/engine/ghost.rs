@@ -119,6 +119,15 @@ fn shared_file(m: &Machine, pid: Pid, map: &str, off: u64) -> Option<(u64, u64)>
     }
 }
 
+/// The bytes of frame `pfn` as the CPU sees them: memory, with the data cache's dirty lines
+/// over it where there is a cache.
+fn frame_view(m: &Machine, pfn: Pfn) -> PageRef {
+    match &m.dcache {
+        Some(c) => Some(c.frame_view(&m.mem, pfn).into()),
+        None => m.mem.page_ref(pfn),
+    }
+}
+
 /// What file `ino` holds at `[off, off+len)` now: its up-to-date page-cache pages, else its
 /// blocks on the device (holes and unwritten extents read as zeros). What it looked at goes
 /// to `read`.
@@ -146,17 +155,18 @@ fn file_bytes(m: &Machine, ino: u64, off: u64, len: u64, read: &mut Vec<Obj>) ->
         match cached {
             Some(p) => {
                 read.push(Obj::Frame(p.pfn));
-                src = m.mem.page_ref(p.pfn);
+                src = frame_view(m, p.pfn);
                 from = (at % PAGE_SIZE) as usize;
             }
             None => match i.blocks.get(at / bs).filter(|e| !e.unwritten) {
                 Some(e) => {
                     let byte = e.block * bs + at % bs;
-                    read.push(match driver.frame(byte / PAGE_SIZE) {
-                        Some(pfn) => Obj::Frame(pfn),
-                        None => Obj::Device(dev),
-                    });
-                    src = driver.page(&m.mem, byte / PAGE_SIZE);
+                    let frame = driver.frame(byte / PAGE_SIZE);
+                    read.push(frame.map_or(Obj::Device(dev), Obj::Frame));
+                    src = match frame {
+                        Some(pfn) if m.dcache.is_some() => frame_view(m, pfn),
+                        _ => driver.page(&m.mem, byte / PAGE_SIZE),
+                    };
                     from = (byte % PAGE_SIZE) as usize;
                 }
                 None => {
@@ -602,7 +612,8 @@ impl Ghost {
             _ => file_off,
         };
         let size = m.inode(ino).map_or(0, |i| i.size);
-        let frame = m.mem.page(pfn);
+        let frame = frame_view(m, pfn);
+        let frame = page_bytes(&frame);
         let mut k = 0;
         while k < w.len {
             let at = file_off + k;

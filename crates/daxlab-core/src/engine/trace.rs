@@ -160,6 +160,17 @@ pub enum Fail {
     Signal(Signal),
 }
 
+impl Fail {
+    /// The errno a kernel caller of a system call's path sees: a signal there is a fault in a
+    /// user copy, `-EFAULT`.
+    pub fn errno(self) -> Errno {
+        match self {
+            Fail::Errno(e) => e,
+            Fail::Signal(_) => Errno::EFAULT,
+        }
+    }
+}
+
 impl From<Errno> for Fail {
     fn from(e: Errno) -> Self {
         Fail::Errno(e)
@@ -178,6 +189,12 @@ pub enum SchedNote {
     SkippedBlocked(Blocker),
     /// No thread can run: the thread waits forever and is stopped (its locks released).
     Deadlock(Blocker),
+    /// An access kept faulting and every fault returned without changing the PTE: the CPU
+    /// would retry it forever. The model stops it with `SIGBUS`.
+    Livelock {
+        /// The address accessed.
+        vaddr: u64,
+    },
 }
 
 /// One thing that happened.
@@ -357,6 +374,21 @@ pub enum EventKind {
         /// Faulting address.
         vaddr: u64,
     },
+    /// The data cache did something to the lines of one frame (filled them, wrote them back,
+    /// dropped them), on one CPU access or flush.
+    Cache {
+        /// The access or flush that caused it (`copy_to_iter`, `flush_dcache_page`, a user
+        /// load or store).
+        func: &'static str,
+        /// What happened to the lines.
+        op: crate::state::dcache::LineOp,
+        /// The virtual address of the first line.
+        vaddr: u64,
+        /// The frame.
+        pfn: Pfn,
+        /// How many lines.
+        lines: u32,
+    },
     /// The scheduler skipped an entry or stopped a thread.
     Sched(SchedNote),
 }
@@ -398,6 +430,7 @@ event_kinds! {
     Printk => "printk",
     Error => "error",
     Signal => "signal",
+    Cache => "cache",
     Sched => "schedule",
 }
 

@@ -6,7 +6,7 @@ use crate::engine::cx::Cx;
 use crate::engine::footprint::{Access, Obj};
 use crate::engine::trace::{EventKind, Loc, Space};
 use crate::errno::KResult;
-use crate::kernel::cpu;
+use crate::kernel::{cacheflush, cpu};
 use crate::state::block_dev::BioTarget;
 use crate::state::mem::SECTOR_SIZE;
 use crate::state::DevId;
@@ -23,10 +23,10 @@ pub fn submit_bio(
 ) -> KResult<()> {
     let Some(pfn) = mem.pfn else { return Ok(()) };
     let obj = crate::kernel::block_dev::dev_obj(cx, dev, dev_byte);
-    let (target, ns, func, note) = cx.write(obj, |m| {
+    let (target, ns, func, note, flushes) = cx.write(obj, |m| {
         let d = &mut m.devices[dev.0 as usize].driver;
         let (t, ns) = d.bio_map(&mut m.mem, dev_byte, write)?;
-        Ok::<_, crate::errno::Errno>((t, ns, d.bio_func(write), d.take_note()))
+        Ok::<_, crate::errno::Errno>((t, ns, d.bio_func(write), d.take_note(), d.flushes_dcache()))
     })?;
     if let Some(note) = note {
         cx.emit(crate::engine::trace::EventKind::Device { dev, note });
@@ -37,6 +37,9 @@ pub fn submit_bio(
         vaddr,
         pfn: p,
     };
+    if flushes && write {
+        cacheflush::flush_dcache_page(cx, pfn);
+    }
     match target {
         BioTarget::Memory { pfn: dp, vaddr } => {
             let d = at(Some(dp), vaddr);
@@ -45,6 +48,7 @@ pub fn submit_bio(
         }
         BioTarget::Zeros => cpu::zero(cx, func, mem, len),
         BioTarget::Dma => {
+            cacheflush::dma_map_page(cx, mem, len);
             let foff = mem.page_off();
             let acc = [
                 Access {
@@ -69,6 +73,9 @@ pub fn submit_bio(
                 },
             );
         }
+    }
+    if flushes && !write {
+        cacheflush::flush_dcache_page(cx, pfn);
     }
     Ok(())
 }

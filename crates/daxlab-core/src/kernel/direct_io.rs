@@ -143,7 +143,7 @@ pub async fn do_direct_io(cx: &Cx, mut s: BlockdevDio) -> SysResult {
             .min(PAGE_SIZE - (s.ubuf + s.pos - s.start) % PAGE_SIZE);
         let uva = s.ubuf + (s.pos - s.start);
         // dio_refill_pages → iov_iter_get_pages → get_user_pages_fast, before the block lookup.
-        let upfn = match gup::get_user_pages(cx, uva, n, !s.write).await {
+        let upfn = match gup::get_user_pages_fast(cx, uva, n, !s.write).await {
             Ok(p) => p[0],
             Err(e) => {
                 err = Some(e);
@@ -180,10 +180,10 @@ pub async fn do_direct_io(cx: &Cx, mut s: BlockdevDio) -> SysResult {
             if block >= size_blocks {
                 break; // "We hit eof"
             }
-            cpu::zero(cx, "zero_user", user, n);
+            cpu::zero_user_segment(cx, "zero_user", user, n);
         } else if !s.write && s.bh.unwritten {
             // An unwritten extent is not mapped for a read: do_direct_IO's holes path zeroes.
-            cpu::zero(cx, "zero_user", user, n);
+            cpu::zero_user_segment(cx, "zero_user", user, n);
         } else {
             let b = s.next_block;
             if s.write && s.bh.new {

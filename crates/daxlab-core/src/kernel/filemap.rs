@@ -11,7 +11,7 @@ use crate::engine::trace::{CacheOp, EventKind, Space, SysResult};
 use crate::errno::{Errno, KResult};
 use crate::kernel::memory::{self, VmFault};
 use crate::kernel::resume::Resume;
-use crate::kernel::{bio, cpu, ops, user};
+use crate::kernel::{bio, cacheflush, cpu, ops, user};
 use crate::state::fs::BufferHead;
 use crate::state::lock::{LockMode, LockName};
 use crate::state::mem::{FrameUse, Pfn, PAGE_SIZE};
@@ -29,7 +29,7 @@ fn geometry(cx: &Cx, ino: u64) -> KResult<(DevId, u64, AddressSpaceOps)> {
     })
 }
 
-fn i_size(cx: &Cx, ino: u64) -> KResult<u64> {
+pub(crate) fn i_size(cx: &Cx, ino: u64) -> KResult<u64> {
     cx.read(Obj::ISize(ino), |m| m.inode(ino).map(|i| i.size))
 }
 
@@ -170,7 +170,7 @@ async fn readpage(cx: &Cx, ino: u64, index: u64, pfn: Pfn) -> KResult<()> {
             };
             match bh.block {
                 Some(b) if bh.written() => bio::submit_bio(cx, dev, b * bs, at, bs, false)?,
-                _ => cpu::zero(cx, "zero_user", at, bs),
+                _ => cpu::zero_user_segment(cx, "zero_user", at, bs),
             }
         }
         set_page(cx, ino, index, |p| p.uptodate = true)
@@ -211,7 +211,7 @@ async fn find_or_read_page(cx: &Cx, ino: u64, index: u64) -> KResult<(Pfn, bool)
 /// `find_get_page`, its `page_not_up_to_date` path (lock the page, check it was not truncated
 /// meanwhile, read it) and its `no_cached_page` path (add a page and read it). An up-to-date
 /// cached page is not locked. Simplified: no readahead (one page is read at a time).
-async fn get_uptodate_page(cx: &Cx, ino: u64, index: u64) -> KResult<Pfn> {
+pub(crate) async fn get_uptodate_page(cx: &Cx, ino: u64, index: u64) -> KResult<Pfn> {
     let lock = page_lock(ino, index);
     loop {
         if let Some(p) = find_page(cx, ino, index) {
@@ -321,6 +321,11 @@ pub async fn file_read(cx: &Cx, mut s: FileRead) -> SysResult {
             cpu::page_cache(ino, index, pfn, off),
             timing::ram_copy_ns(n),
         );
+        // "If users can be writing to this page using arbitrary virtual addresses, take care
+        // about potential aliasing before reading the page on the kernel side."
+        if cacheflush::mapping_writably_mapped(cx, ino) {
+            cacheflush::flush_dcache_page(cx, pfn);
+        }
         let r = if user::try_copy_user(cx, "copy_page_to_iter", src, uva, n, ns, true) {
             Ok(())
         } else {
@@ -456,11 +461,15 @@ async fn write_one_page(
                                 bend - to,
                             );
                         }
+                        cacheflush::flush_dcache_page(cx, pfn);
                     }
                     Some(b) if iblock * bs < size && bh.written() => {
                         bio::submit_bio(cx, dev, b * bs, at, bs, false)?
                     }
-                    _ => cpu::zero(cx, "zero_user_segments", at, bs),
+                    _ => {
+                        cpu::zero(cx, "zero_user_segments", at, bs);
+                        cacheflush::flush_dcache_page(cx, pfn);
+                    }
                 }
             }
             Ok(pfn)
@@ -471,9 +480,17 @@ async fn write_one_page(
         cpu::page_cache(ino, index, pfn, from),
         timing::ram_copy_ns(n),
     );
+    // "if (mapping_writably_mapped(mapping)) flush_dcache_page(page);": a user may have
+    // written the page through its own alias.
+    if cacheflush::mapping_writably_mapped(cx, ino) {
+        cacheflush::flush_dcache_page(cx, pfn);
+    }
     // With page faults disabled: a page gone since the fault-in copies nothing, and the
     // write goes round again ("if (unlikely(copied == 0)) goto again").
-    if !user::try_copy_user(cx, "iov_iter_copy_from_user_atomic", dst, uva, n, ns, false) {
+    let copied = user::try_copy_user(cx, "iov_iter_copy_from_user_atomic", dst, uva, n, ns, false);
+    // "flush_dcache_page(page);" after the copy, always: the user's alias must see it.
+    cacheflush::flush_dcache_page(cx, pfn);
+    if !copied {
         cx.unlock(page_lock(ino, index)).await;
         return Err(Errno::EAGAIN);
     }
@@ -520,7 +537,7 @@ async fn writepage(cx: &Cx, ino: u64, index: u64) -> KResult<()> {
             }
             if size < (index + 1) * PAGE_SIZE {
                 let off = size % PAGE_SIZE;
-                cpu::zero(
+                cpu::zero_user_segment(
                     cx,
                     "zero_user_segment",
                     cpu::page_cache(ino, index, pg.pfn, off),
@@ -712,7 +729,7 @@ pub async fn zero_range_in_cache(cx: &Cx, ino: u64, from: u64, len: u64) -> KRes
             // the whole page is read, so that it can be marked up to date.
             readpage(cx, ino, index, pfn).await?;
         }
-        cpu::zero(
+        cpu::zero_user_segment(
             cx,
             "zero_user",
             cpu::page_cache(ino, index, pfn, from % PAGE_SIZE),

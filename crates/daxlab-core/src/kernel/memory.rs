@@ -93,6 +93,9 @@ fn install_pte(cx: &Cx, addr: u64, pte: Pte) {
         writable: pte.writable,
         special: pte.special,
     });
+    if !pte.special {
+        crate::kernel::cacheflush::update_mmu_cache(cx, pte.pfn);
+    }
 }
 
 /// Every process and VMA that maps inode `ino` (the `i_mmap` interval tree).
@@ -132,6 +135,8 @@ pub fn page_mkclean(cx: &Cx, ino: u64, index: u64, pfn: Pfn) {
             }
         });
         if cleaned {
+            // page_mkclean_one: "flush_cache_page(vma, address, pte_pfn(*pte))" first.
+            crate::kernel::cacheflush::flush_cache_page(cx, addr, pfn);
             cx.emit(EventKind::Pte {
                 pid,
                 op: PteOp::WriteProtect,
@@ -146,7 +151,9 @@ pub fn page_mkclean(cx: &Cx, ino: u64, index: u64, pfn: Pfn) {
 
 /// `vm_insert_mixed(vma, addr, pfn)`: on x86 (`pte_special`), `insert_pfn` builds a special PTE
 /// with `vma->vm_page_prot`. A DAX mapping has `page_mkwrite`, so `vm_page_prot` is read-only
-/// (write notification) and the first store takes a write-protect fault.
+/// (write notification) and the first store takes a write-protect fault. Without
+/// `pte_special` (ARMv5, MIPS), a pfn that has a `struct page` (a brd page) goes to
+/// `insert_page` instead: a normal PTE, after `flush_dcache_page(page)`.
 pub async fn vm_insert_mixed(cx: &Cx, vma: &Vma, addr: u64, pfn: Pfn) -> KResult<()> {
     cx.call("vm_insert_mixed", async {
         if !vma.mixedmap {
@@ -158,16 +165,28 @@ pub async fn vm_insert_mixed(cx: &Cx, vma: &Vma, addr: u64, pfn: Pfn) -> KResult
         if pte_at(cx, cx.pid, addr).is_some() {
             return Err(Errno::EBUSY); // already populated by a concurrent fault
         }
-        install_pte(
-            cx,
-            addr,
-            Pte {
-                pfn,
-                writable: false,
-                special: true,
-                anon: false,
-            },
-        );
+        // "if (!HAVE_PTE_SPECIAL && pfn_valid(pfn))": the page's refcount and mapcount are not
+        // modelled for mapped pages (as for page-cache PTEs).
+        let page = !cx.config().arch.has_pte_special()
+            && cx.read(Obj::Frame(pfn), |m| {
+                m.mem.get(pfn).is_some_and(|f| f.usage.has_struct_page())
+            });
+        let func = if page { "insert_page" } else { "insert_pfn" };
+        cx.call_sync(func, || {
+            if page {
+                crate::kernel::cacheflush::flush_dcache_page(cx, pfn);
+            }
+            install_pte(
+                cx,
+                addr,
+                Pte {
+                    pfn,
+                    writable: false,
+                    special: !page,
+                    anon: false,
+                },
+            );
+        });
         Ok(())
     })
     .await
@@ -208,6 +227,7 @@ pub async fn unmap_mapping_range(
                 gone
             });
             for (a, p) in gone {
+                crate::kernel::cacheflush::flush_cache_page(cx, a, p.pfn);
                 cx.emit(EventKind::Pte {
                     pid,
                     op: PteOp::Remove,
@@ -515,14 +535,7 @@ async fn do_cow_fault(
             VmFault::Cow { .. } => cpu::kernel(Space::HolePage { ino, index }, page, 0),
             _ => cpu::page_cache(ino, index, page, 0),
         };
-        cpu::copy(
-            cx,
-            "copy_user_highpage",
-            src,
-            cpu::kernel(Space::Anon, new, 0),
-            PAGE_SIZE,
-            timing::ram_copy_ns(PAGE_SIZE),
-        );
+        cpu::copy_user_highpage(cx, src, cpu::kernel(Space::Anon, new, 0));
     }
     // pte_same, do_set_pte; then the page lock (or i_mmap_rwsem) goes.
     if !set_pte_if_none(cx, addr, anon(new)) {
@@ -553,6 +566,9 @@ fn make_writable(cx: &Cx, addr: u64, pte: Pte) {
         writable: true,
         special: pte.special,
     });
+    if !pte.special {
+        crate::kernel::cacheflush::update_mmu_cache(cx, pte.pfn);
+    }
 }
 
 /// `do_wp_page`: a store to a present, read-only PTE. Returns the result and whether the
@@ -575,18 +591,28 @@ async fn do_wp_page(
         let Ok(new) = cx.write(Obj::Ram, |m| m.mem.alloc_ram(FrameUse::Anon { pid })) else {
             return (VmFault::Oom, false);
         };
-        let src = match (pte.special, vma.ino()) {
-            (false, Some(ino)) => cpu::page_cache(ino, vma.pgoff_of(addr), pte.pfn, 0),
-            _ => cpu::user(pid, page_of(addr), pte.pfn),
-        };
-        cpu::copy(
-            cx,
-            "cow_user_page",
-            src,
-            cpu::kernel(Space::Anon, new, 0),
-            PAGE_SIZE,
-            timing::ram_copy_ns(PAGE_SIZE),
-        );
+        let dst = cpu::kernel(Space::Anon, new, 0);
+        match (pte.special, vma.ino()) {
+            (false, Some(ino)) => cpu::copy_user_highpage(
+                cx,
+                cpu::page_cache(ino, vma.pgoff_of(addr), pte.pfn, 0),
+                dst,
+            ),
+            _ => {
+                // __copy_from_user_inatomic(kaddr, uaddr), then flush_dcache_page(dst).
+                cpu::copy(
+                    cx,
+                    "cow_user_page",
+                    cpu::user(pid, page_of(addr), pte.pfn),
+                    dst,
+                    PAGE_SIZE,
+                    timing::ram_copy_ns(PAGE_SIZE),
+                );
+                crate::kernel::cacheflush::flush_dcache_page(cx, new);
+            }
+        }
+        // ptep_clear_flush: flush_cache_page, then the PTE.
+        crate::kernel::cacheflush::flush_cache_page(cx, page_of(addr), pte.pfn);
         cx.write(Obj::Pte(pid, page_of(addr)), |m| {
             m.process_mut(pid).mm.clear_pte(addr)
         });

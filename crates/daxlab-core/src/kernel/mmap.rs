@@ -132,6 +132,7 @@ pub async fn sys_munmap(cx: &Cx, name: &str) -> SysResult {
                 cx.write(Obj::Ram, |_| ());
             }
             for (a, p) in gone {
+                crate::kernel::cacheflush::flush_cache_page(cx, a, p.pfn);
                 cx.emit(EventKind::Pte {
                     pid,
                     op: PteOp::Remove,

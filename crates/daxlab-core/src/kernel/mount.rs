@@ -8,7 +8,7 @@ use crate::engine::trace::EventKind;
 use crate::errno::Errno;
 use crate::state::block_dev::{BlockDevice, DeviceConfig, DeviceKind, WINDOW_SIZE};
 use crate::state::fs::{Filesystem, FsKind, Mount, MountOptions};
-use crate::state::mem::PAGE_SIZE;
+use crate::state::mem::{Pfn, PAGE_SIZE};
 use crate::state::{DevId, FsId, Machine};
 
 /// Why an administrative command was refused, with the kernel's own message where it has one.
@@ -77,6 +77,10 @@ pub fn add_device(
         };
         m.next_device_phys += span.next_multiple_of(1 << 30);
         let id = DevId(m.devices.len() as u16);
+        if span > 0 {
+            m.mem
+                .add_device_range(Pfn(base / PAGE_SIZE), span / PAGE_SIZE, id);
+        }
         let config = DeviceConfig {
             fs_dax: m.config.fs_dax(),
             pretend,

@@ -115,7 +115,7 @@ pub async fn truncate_inode_pages(cx: &Cx, ino: u64, lstart: u64, lend: u64) -> 
             filemap::get_page(cx, p.pfn);
             cx.lock(lock, LockMode::Write).await;
             if filemap::find_page(cx, ino, index).is_some_and(|q| q.pfn == p.pfn) {
-                cpu::zero(
+                cpu::zero_user_segment(
                     cx,
                     "zero_user_segment",
                     cpu::kernel(filemap::cache_space(&p, ino, index), p.pfn, from),

@@ -3,8 +3,8 @@
 //! `copy_to_user` would), and a program's loads and stores through a mapping.
 
 use crate::engine::cx::Cx;
-use crate::engine::footprint::Obj;
-use crate::engine::trace::{Fail, Signal, SysResult};
+use crate::engine::footprint::{Access, Obj};
+use crate::engine::trace::{EventKind, Fail, SchedNote, Signal, SysResult};
 use crate::errno::Errno;
 use crate::kernel::resume::Resume;
 use crate::kernel::{cpu, memory};
@@ -71,28 +71,112 @@ pub fn ensure_buffer(cx: &Cx, len: u64) -> Result<u64, Errno> {
     )
 }
 
-/// The program fills its buffer with `data` before a `write()` (user space: no event).
+/// Where the kernel buffers of thread `tid` are reached under `set_fs(KERNEL_DS)`: the vmalloc
+/// area of x86-64, 4 GiB per thread. Simplified: `kernel_readv` of a pipe passes one iovec
+/// entry per page, at `page_address(page)`; the model passes one range.
+pub fn kernel_buffer_base(tid: Tid) -> u64 {
+    0xffff_c900_0000_0000 + (u64::from(tid.0) << 32)
+}
+
+/// Hand kernel pages `pages` to the read and write paths as one buffer (`set_fs(KERNEL_DS)`):
+/// returns its address. Not a kernel path of its own: no events.
+pub fn map_kernel_buffer(cx: &Cx, name: &'static str, pages: &[Pfn]) -> u64 {
+    let base = kernel_buffer_base(cx.tid);
+    let pid = cx.pid;
+    cx.write(Obj::Mm(pid), |m| {
+        let mm = &mut m.process_mut(pid).mm;
+        for (k, pfn) in pages.iter().enumerate() {
+            mm.set_pte(
+                base + k as u64 * PAGE_SIZE,
+                Pte {
+                    pfn: *pfn,
+                    writable: true,
+                    special: false,
+                    anon: true,
+                },
+            );
+        }
+        mm.vmas.insert(
+            base,
+            Vma {
+                name: name.into(),
+                start: base,
+                len: pages.len() as u64 * PAGE_SIZE,
+                kind: VmaKind::Kernel,
+                pgoff: 0,
+                shared: false,
+                writable: true,
+                mixedmap: false,
+            },
+        );
+    });
+    base
+}
+
+/// `set_fs(old_fs)`: the buffer [`map_kernel_buffer`] handed out is no longer reachable.
+pub fn unmap_kernel_buffer(cx: &Cx) {
+    let base = kernel_buffer_base(cx.tid);
+    let pid = cx.pid;
+    cx.write(Obj::Mm(pid), |m| {
+        let mm = &mut m.process_mut(pid).mm;
+        if let Some(v) = mm.vmas.remove(&base) {
+            for a in (v.start..v.start + v.len).step_by(PAGE_SIZE as usize) {
+                mm.clear_pte(a);
+            }
+        }
+    });
+}
+
+/// The program fills its buffer with `data` before a `write()` (user space: no event). Where
+/// the CPU has a data cache the program's stores go through it, as any store does.
 pub fn fill_buffer(cx: &Cx, data: &Data) {
     let base = buffer_base(cx.tid);
     let pid = cx.pid;
-    cx.write(Obj::Mm(pid), |m| {
+    let acc = [
+        Access {
+            obj: Obj::Mm(pid),
+            write: true,
+        },
+        Access {
+            obj: Obj::DCache,
+            write: true,
+        },
+    ];
+    let n = if cx.config().arch.dcache().is_some() {
+        2
+    } else {
+        1
+    };
+    cx.touching(&acc[..n], |m| {
         let mut off = 0;
+        let mut page = Vec::new();
         while off < data.len() {
             let n = (PAGE_SIZE).min(data.len() - off);
             if let Some(p) = m.process(pid).mm.pte(base + off) {
-                data.fill(off, &mut m.mem.page_mut(p.pfn)[..n as usize]);
+                match m.dcache.as_mut() {
+                    None => data.fill(off, &mut m.mem.page_mut(p.pfn)[..n as usize]),
+                    Some(c) => {
+                        page.resize(n as usize, 0);
+                        data.fill(off, &mut page);
+                        c.store(&mut m.mem, base + off, p.pfn, 0, &page, &mut Vec::new());
+                    }
+                }
             }
             off += n;
         }
     });
 }
 
+/// Faults one access may take before the model calls it a livelock (the kernel's paths need
+/// at most three: a read fault, a write-protect fault, a retry after a race).
+pub const FAULT_RETRIES: u32 = 8;
+
 /// The frame behind user address `uva` for an access to (`write`) or from it, faulting it in
 /// as the MMU would. `mode` says who accesses: the program itself, or the kernel in
 /// `copy_to_user`/`copy_from_user` (the fault then runs with whatever the caller holds, e.g.
 /// `i_mutex`, and a fault that cannot be resolved ends the copy, not the program).
 pub async fn user_frame(cx: &Cx, uva: u64, write: bool, mode: memory::Mode) -> Result<Pfn, Fail> {
-    for _ in 0..8 {
+    for _ in 0..FAULT_RETRIES {
         let pte = cx.read(Obj::Pte(cx.pid, uva & !(PAGE_SIZE - 1)), |m| {
             m.process(cx.pid).mm.pte(uva)
         });
@@ -101,7 +185,10 @@ pub async fn user_frame(cx: &Cx, uva: u64, write: bool, mode: memory::Mode) -> R
             _ => memory::do_page_fault(cx, uva, write, mode).await?,
         }
     }
-    // The model guarantees progress within a few faults; never spin.
+    // Every fault returned and the access still cannot proceed: 4.0 retries forever (a store to
+    // a DAX page that `insert_page` mapped read-only, where `->page_mkwrite` is `dax_fault` and
+    // returns VM_FAULT_NOPAGE). Never spin.
+    cx.emit(EventKind::Sched(SchedNote::Livelock { vaddr: uva }));
     Err(Fail::Signal(Signal::Sigbus))
 }
 
@@ -182,11 +269,12 @@ pub fn buffer_bytes(cx: &Cx, n: u64) -> crate::lang::data::Bytes {
         let mut off = 0;
         while off < n {
             let len = PAGE_SIZE.min(n - off);
-            let page = m
-                .process(pid)
-                .mm
-                .pte(base + off)
-                .and_then(|p| m.mem.page_ref(p.pfn));
+            let pte = m.process(pid).mm.pte(base + off);
+            // What the program would load: through its cache lines where there is a cache.
+            let page = pte.and_then(|p| match &m.dcache {
+                None => m.mem.page_ref(p.pfn),
+                Some(c) => Some(c.view_at(&m.mem, base + off, p.pfn).into()),
+            });
             v.push(Slice {
                 page,
                 off: 0,

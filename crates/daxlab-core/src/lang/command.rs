@@ -119,6 +119,19 @@ pub enum Command {
     },
     /// `splice FD_IN OFFSET LEN` (into a pipe).
     Splice { fd: Rc<str>, off: u64, len: u64 },
+    /// `cache [MAP OFFSET LEN]`: the data-cache lines holding those bytes' frames (every line
+    /// without arguments).
+    Cache { range: Option<(Rc<str>, u64, u64)> },
+    /// `flush_dcache_page MAP OFFSET`.
+    FlushDcachePage { map: Rc<str>, off: u64 },
+    /// `vmsplice MAP OFFSET LEN`: user pages into a pipe (`get_user_pages_fast`).
+    Vmsplice { map: Rc<str>, off: u64, len: u64 },
+    /// `rdma_reg MAP OFFSET LEN`: RDMA memory registration (`get_user_pages`).
+    RdmaReg { map: Rc<str>, off: u64, len: u64 },
+    /// `insmod /PATH`.
+    Insmod { path: Rc<str> },
+    /// `exec /PATH`.
+    Exec { path: Rc<str> },
     /// `expect COMMAND == RESULT`.
     Expect { cmd: Box<Command>, want: Expected },
     /// `expect counter NAME [/PATH] == N`.

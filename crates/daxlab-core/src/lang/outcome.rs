@@ -21,6 +21,30 @@ pub struct FileBlock {
     pub unwritten: bool,
 }
 
+/// A data-cache line holding bytes of a frame (`cache`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CachedLine {
+    /// Its set.
+    pub set: u32,
+    /// Its way.
+    pub way: u32,
+    /// The virtual address it was filled through.
+    pub vaddr: u64,
+    /// Which alias that is: the kernel's (linear map) or a user mapping's.
+    pub kernel: bool,
+    /// The colour of that address (which page-sized slice of a way it indexes).
+    pub colour: u32,
+    /// The frame it holds bytes of.
+    pub pfn: crate::state::mem::Pfn,
+    /// Where in the frame.
+    pub off: u16,
+    /// Written and not yet written back.
+    pub dirty: bool,
+    /// Its bytes differ from what the frame holds when every dirty line is written back (a
+    /// stale alias).
+    pub stale: bool,
+}
+
 /// What a command gives back when it succeeds.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
@@ -39,6 +63,8 @@ pub enum Value {
     Text(Rc<str>),
     /// A `direct_access` result.
     Mapped(DirectAccess),
+    /// Data-cache lines (`cache`).
+    Cache(Vec<CachedLine>),
     /// A file's blocks (`blocks`): all of them, and which are at or past end of file.
     Blocks {
         /// Allocated blocks, in file order.
@@ -56,6 +82,7 @@ impl Value {
             Value::Bytes(b) => Some(b.len()),
             Value::Mapped(d) => Some(d.length),
             Value::Blocks { blocks, .. } => Some(blocks.len() as u64),
+            Value::Cache(lines) => Some(lines.len() as u64),
             Value::None | Value::Text(_) => None,
         }
     }

@@ -258,6 +258,48 @@ pub static COMMANDS: &[CommandSpec] = &[
         parse: p_splice,
     },
     CommandSpec {
+        word: "vmsplice",
+        syntax: "MAP OFFSET LEN",
+        summary: "vmsplice(2) of the mapping's pages into a pipe (pins them with get_user_pages)",
+        example: "vmsplice m 0 4K",
+        parse: p_vmsplice,
+    },
+    CommandSpec {
+        word: "rdma_reg",
+        syntax: "MAP OFFSET LEN",
+        summary: "register the mapping for RDMA (ibv_reg_mr: pins its pages for writing)",
+        example: "rdma_reg m 0 4K",
+        parse: p_rdma_reg,
+    },
+    CommandSpec {
+        word: "insmod",
+        syntax: "/PATH",
+        summary: "load a kernel module from a file (read into a vmalloc buffer, copied to RAM)",
+        example: "insmod /mnt/dax/hello.ko",
+        parse: p_insmod,
+    },
+    CommandSpec {
+        word: "exec",
+        syntax: "/PATH",
+        summary: "run a program from a file: its text is mapped as `text` and fetched",
+        example: "exec /mnt/dax/prog",
+        parse: p_exec,
+    },
+    CommandSpec {
+        word: "cache",
+        syntax: "[MAP OFFSET LEN]",
+        summary: "the data-cache lines holding the frames behind those bytes (all lines without arguments)",
+        example: "cache m 0 64",
+        parse: p_cache,
+    },
+    CommandSpec {
+        word: "flush_dcache_page",
+        syntax: "MAP OFFSET",
+        summary: "write back and drop every cache line of the frame mapped there",
+        example: "flush_dcache_page m 0",
+        parse: p_flush_dcache_page,
+    },
+    CommandSpec {
         word: "expect",
         syntax: "COMMAND == RESULT | counter NAME [/MOUNT] == N | violation NAME | no violations",
         summary: "check a result, a counter or the invariants",
@@ -904,6 +946,50 @@ fn p_splice(l: &mut Line<'_>) -> Result<Command, ParseError> {
         fd: fd(l)?,
         off: l.size("an offset")?,
         len: l.size("a length")?,
+    })
+}
+
+fn p_vmsplice(l: &mut Line<'_>) -> Result<Command, ParseError> {
+    Ok(Command::Vmsplice {
+        map: map(l)?,
+        off: l.size("an offset")?,
+        len: l.size("a length")?,
+    })
+}
+
+fn p_rdma_reg(l: &mut Line<'_>) -> Result<Command, ParseError> {
+    Ok(Command::RdmaReg {
+        map: map(l)?,
+        off: l.size("an offset")?,
+        len: l.size("a length")?,
+    })
+}
+
+fn p_insmod(l: &mut Line<'_>) -> Result<Command, ParseError> {
+    Ok(Command::Insmod {
+        path: l.path("a module file")?,
+    })
+}
+
+fn p_exec(l: &mut Line<'_>) -> Result<Command, ParseError> {
+    Ok(Command::Exec {
+        path: l.path("a program file")?,
+    })
+}
+
+fn p_cache(l: &mut Line<'_>) -> Result<Command, ParseError> {
+    let range = if l.peek_word().is_some() && !l.at_eq() {
+        Some((map(l)?, l.size("an offset")?, l.size("a length")?))
+    } else {
+        None
+    };
+    Ok(Command::Cache { range })
+}
+
+fn p_flush_dcache_page(l: &mut Line<'_>) -> Result<Command, ParseError> {
+    Ok(Command::FlushDcachePage {
+        map: map(l)?,
+        off: l.size("an offset")?,
     })
 }
 

@@ -6,9 +6,15 @@ use crate::engine::footprint::Obj;
 use crate::engine::trace::{Fail, SysResult};
 use crate::errno::Errno;
 use crate::kernel::resume::{self, Resume};
-use crate::kernel::{block_dev, mmap, mount, open, read_write, user, writeback};
+use std::rc::Rc;
+
+use crate::kernel::{
+    block_dev, cacheflush, exec, mmap, module, mount, open, read_write, splice, umem, user,
+    writeback,
+};
 use crate::lang::command::{BlockKind, Command};
-use crate::lang::outcome::{FileBlock, Outcome, Value};
+use crate::lang::outcome::{CachedLine, FileBlock, Outcome, Value};
+use crate::state::mem::{Pfn, PAGE_OFFSET, PAGE_SIZE};
 
 fn done(r: SysResult, value: impl FnOnce(u64) -> Value) -> Outcome {
     match r {
@@ -45,7 +51,12 @@ pub fn outcome_of(cx: &Cx, cmd: &Command, r: SysResult) -> Outcome {
             done(r, Value::Num)
         }
         Command::Open { .. } => done(r, Value::Ino),
-        Command::Mmap { .. } => done(r, Value::Addr),
+        Command::Mmap { .. } | Command::Exec { .. } => done(r, Value::Addr),
+        Command::Sendfile { .. }
+        | Command::Splice { .. }
+        | Command::Vmsplice { .. }
+        | Command::RdmaReg { .. }
+        | Command::Insmod { .. } => done(r, Value::Num),
         _ => done(r, |_| Value::None),
     }
 }
@@ -70,6 +81,88 @@ fn map_addr(cx: &Cx, map: &str, off: u64, len: u64) -> Result<u64, Errno> {
         .ok_or(Errno::EFAULT)
 }
 
+/// Whether `sendfile`/`splice` from `fd` takes 4.0's fallback (a file without `splice_read`:
+/// a DAX file).
+fn splice_falls_back(cx: &Cx, fd: &str) -> bool {
+    cx.read(Obj::Files, |m| {
+        m.fd(cx.pid, fd)
+            .and_then(|f| m.file(f))
+            .and_then(|f| m.inode(f.ino))
+            .is_ok_and(|i| i.f_op.splice_read.is_none())
+    })
+}
+
+/// Where the document and 4.0's code disagree, the outcome says both.
+fn with_claim(mut o: Outcome, dax: bool) -> Outcome {
+    if dax && o.is_ok() {
+        o.message = Some(
+            "dax.txt: sendfile() and splice() do not work on DAX. 4.0's code: the DAX file \
+             operations have no splice_read, so do_splice_to falls back to \
+             default_file_splice_read, which copies the file into new pipe pages (dax_do_io): \
+             it works, with a copy, and no page of the device is ever in the pipe"
+                .into(),
+        );
+    }
+    o
+}
+
+/// `cache [MAP OFFSET LEN]`: the lines holding the frames mapped there, or every line.
+fn cache_lines(cx: &Cx, range: Option<&(Rc<str>, u64, u64)>) -> Outcome {
+    let pfns = match range {
+        None => None,
+        Some((map, off, len)) => {
+            let a = match map_addr(cx, map, *off, *len) {
+                Ok(a) => a,
+                Err(e) => return Outcome::failed(e),
+            };
+            let pfns: Vec<Pfn> = cx.read(Obj::Mm(cx.pid), |m| {
+                let mm = &m.process(cx.pid).mm;
+                (a - a % PAGE_SIZE..a + (*len).max(1))
+                    .step_by(PAGE_SIZE as usize)
+                    .filter_map(|p| mm.pte(p).map(|e| e.pfn))
+                    .collect()
+            });
+            Some(pfns)
+        }
+    };
+    cx.read(Obj::DCache, |m| {
+        let Some(c) = &m.dcache else {
+            return Outcome {
+                message: Some(
+                    "x86_64: physically indexed caches hold one line per physical address: no aliases, nothing to show"
+                        .into(),
+                ),
+                ..Outcome::ok(Value::Cache(Vec::new()))
+            };
+        };
+        let frames: Vec<Pfn> = match &pfns {
+            Some(p) => p.clone(),
+            None => {
+                let mut all: Vec<Pfn> = c.lines().map(|(_, _, l)| l.pfn).collect();
+                all.sort();
+                all.dedup();
+                all
+            }
+        };
+        let lines = frames
+            .iter()
+            .flat_map(|pfn| c.lines_of(&m.mem, *pfn))
+            .map(|(set, way, l, stale)| CachedLine {
+                set,
+                way,
+                vaddr: l.vaddr,
+                kernel: l.vaddr >= PAGE_OFFSET,
+                colour: c.geo.colour_of(l.vaddr),
+                pfn: l.pfn,
+                off: l.off,
+                dirty: l.dirty,
+                stale,
+            })
+            .collect();
+        Outcome::ok(Value::Cache(lines))
+    })
+}
+
 /// Run one command in a thread.
 pub async fn run_cmd(cx: Cx, cmd: Command) -> Outcome {
     let cx = &cx;
@@ -79,6 +172,7 @@ pub async fn run_cmd(cx: Cx, cmd: Command) -> Outcome {
             cx.with(|m| {
                 m.config.arch = *arch;
                 m.config.pretend_fs_dax = *pretend;
+                m.dcache = arch.dcache().map(crate::state::dcache::DCache::new);
             });
             return Outcome::default();
         }
@@ -196,12 +290,50 @@ pub async fn run_cmd(cx: Cx, cmd: Command) -> Outcome {
             Ok(a) => read_write::sys_write(cx, fd, a, *off, *len, true).await,
             Err(e) => Err(e.into()),
         },
-        Command::Sendfile { .. } | Command::Splice { .. } => {
-            return Outcome {
-                fail: Some(Fail::Errno(Errno::ENOSYS)),
-                message: Some("sendfile and splice are not simulated yet".into()),
-                value: Value::None,
+        Command::Sendfile { out, fd, off, len } => {
+            let dax = splice_falls_back(cx, fd);
+            let r = splice::sys_sendfile(cx, out, fd, *off, *len).await;
+            return with_claim(outcome_of(cx, &cmd, r), dax);
+        }
+        Command::Splice { fd, off, len } => {
+            let dax = splice_falls_back(cx, fd);
+            let r = splice::sys_splice(cx, fd, *off, *len).await;
+            return with_claim(outcome_of(cx, &cmd, r), dax);
+        }
+        Command::Vmsplice { map, off, len } => match map_addr(cx, map, *off, *len) {
+            Ok(a) => splice::sys_vmsplice(cx, a, *len).await,
+            Err(e) => Err(e.into()),
+        },
+        Command::RdmaReg { map, off, len } => match map_addr(cx, map, *off, *len) {
+            Ok(a) => umem::ibv_reg_mr(cx, a, *len).await,
+            Err(e) => Err(e.into()),
+        },
+        Command::Insmod { path } => module::finit_module(cx, path).await,
+        Command::Exec { path } => exec::do_execve(cx, path).await,
+        Command::Cache { range } => return cache_lines(cx, range.as_ref()),
+        Command::FlushDcachePage { map, off } => {
+            let pte = match map_addr(cx, map, *off, 1) {
+                Ok(a) => cx.read(Obj::Pte(cx.pid, a - a % PAGE_SIZE), |m| {
+                    m.process(cx.pid).mm.pte(a)
+                }),
+                Err(e) => return Outcome::failed(e),
+            };
+            let Some(pte) = pte else {
+                return Outcome {
+                    message: Some("nothing is mapped there yet: load or store it first".into()),
+                    ..Outcome::failed(Errno::EFAULT)
+                };
+            };
+            if cx.config().arch.dcache().is_none() {
+                return Outcome {
+                    message: Some(
+                        "x86_64: flush_dcache_page is empty (its caches do not alias)".into(),
+                    ),
+                    ..Outcome::default()
+                };
             }
+            cacheflush::flush_dcache_page(cx, pte.pfn);
+            Ok(0)
         }
         Command::Expect { .. } | Command::ExpectCounter { .. } | Command::ExpectViolation(_) => {
             return Outcome::default()

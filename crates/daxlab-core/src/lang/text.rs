@@ -6,6 +6,7 @@ use super::outcome::{Check, CmdResult, Outcome, Value};
 use super::report::Names;
 use crate::engine::trace::{Event, EventKind, Fail, Loc, PteOp, SchedNote, Space};
 use crate::state::block_dev::DeviceNote;
+use crate::state::dcache::LineOp;
 use crate::state::lock::LockMode;
 
 /// Where bytes are, as a learner reads it.
@@ -152,6 +153,22 @@ pub fn event(e: &Event, n: &Names) -> String {
         EventKind::Printk { text } => format!("kernel: {text}"),
         EventKind::Error { func, errno } => format!("{func} failed: -{errno}"),
         EventKind::Signal { signal, vaddr } => format!("{} at {vaddr:#x}", signal.name()),
+        EventKind::Cache {
+            func,
+            op,
+            vaddr,
+            pfn,
+            lines,
+        } => format!(
+            "data cache ({func}): {} {lines} line{} of pfn {:#x} at {vaddr:#x}",
+            match op {
+                LineOp::Fill => "fills",
+                LineOp::WriteBack => "writes back",
+                LineOp::Invalidate => "drops",
+            },
+            if *lines == 1 { "" } else { "s" },
+            pfn.0
+        ),
         EventKind::Sched(note) => {
             let who = n.thread(e.thread);
             match note {
@@ -159,6 +176,10 @@ pub fn event(e: &Event, n: &Names) -> String {
                 SchedNote::SkippedBlocked(b) => {
                     format!("schedule: {who} is waiting for {b}; step skipped")
                 }
+                SchedNote::Livelock { vaddr } => format!(
+                    "livelock: {who}'s access at {vaddr:#x} faulted {} times and no fault changed its PTE; the CPU would retry forever, the model stops it with SIGBUS",
+                    crate::kernel::user::FAULT_RETRIES
+                ),
                 SchedNote::Deadlock(b) => {
                     format!("deadlock: {who} waits forever for {b} and is stopped")
                 }
@@ -202,6 +223,25 @@ pub fn value(v: &Value) -> String {
             "pfn {:#x}, kaddr {:#x}, {} bytes (the driver offered {})",
             d.pfn.0, d.kaddr, d.length, d.avail
         ),
+        Value::Cache(lines) if lines.is_empty() => "no lines".into(),
+        Value::Cache(lines) => lines
+            .iter()
+            .map(|l| {
+                format!(
+                    "set {} way {}: {} {:#x} (colour {}) pfn {:#x}+{:#x} {}{}",
+                    l.set,
+                    l.way,
+                    if l.kernel { "kernel" } else { "user" },
+                    l.vaddr,
+                    l.colour,
+                    l.pfn.0,
+                    l.off,
+                    if l.dirty { "dirty" } else { "clean" },
+                    if l.stale { " STALE" } else { "" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" | "),
         Value::Blocks { blocks, past_eof } => {
             let mut s = format!("{} block(s)", blocks.len());
             let unwritten = blocks.iter().filter(|b| b.unwritten).count();

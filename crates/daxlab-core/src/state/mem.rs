@@ -91,8 +91,13 @@ pub enum FrameUse {
         /// The process.
         pid: Pid,
     },
-    /// A page the kernel uses for itself (a `vmalloc` buffer, a bounce page).
+    /// A page the kernel uses for itself (a `vmalloc` buffer, a pipe's page, a bounce page).
     Kernel,
+    /// A page of a loaded module's code and data (`module_alloc`).
+    Module {
+        /// The module, by load order.
+        module: u16,
+    },
     /// Memory of a device that is CPU-addressable (axonram, dcssblk): no `struct page` in 4.0.
     DeviceMemory {
         /// The device.
@@ -131,6 +136,9 @@ pub struct PhysMem {
     /// Accesses to RAM frames that were not allocated: a bug of the model, never of the kernel
     /// it models (the tests check that it stays 0).
     strays: std::cell::Cell<u32>,
+    /// CPU-addressable device memory: first frame, frame count, owner (a frame of these
+    /// ranges written before anyone registered it is that device's memory).
+    devices: Vec<(u64, u64, DevId)>,
 }
 
 impl PhysMem {
@@ -142,6 +150,24 @@ impl PhysMem {
             ram_next: 0,
             ram_free: ChunkMap::new(),
             strays: std::cell::Cell::new(0),
+            devices: Vec::new(),
+        }
+    }
+
+    /// Frames `[first, first+count)` are device `dev`'s memory.
+    pub fn add_device_range(&mut self, first: Pfn, count: u64, dev: DevId) {
+        self.devices.push((first.0, count, dev));
+    }
+
+    /// What a frame not yet materialised is: its device's memory, or kernel RAM.
+    fn fresh_usage(&self, pfn: Pfn) -> FrameUse {
+        match self
+            .devices
+            .iter()
+            .find(|(first, n, _)| (*first..first + n).contains(&pfn.0))
+        {
+            Some((_, _, dev)) => FrameUse::DeviceMemory { dev: *dev },
+            None => FrameUse::Kernel,
         }
     }
 
@@ -264,9 +290,10 @@ impl PhysMem {
     /// The bytes of a frame for writing.
     pub fn page_mut(&mut self, pfn: Pfn) -> &mut [u8] {
         self.check(pfn);
+        let usage = self.fresh_usage(pfn);
         let f = self.frames.get_or_insert_with(pfn.0, || Frame {
             data: None,
-            usage: FrameUse::Kernel,
+            usage,
             refs: 0,
         });
         page_bytes_mut(&mut f.data)
@@ -314,9 +341,10 @@ impl PhysMem {
                 return;
             }
         }
+        let usage = self.fresh_usage(dst);
         let f = self.frames.get_or_insert_with(dst.0, || Frame {
             data: None,
-            usage: FrameUse::Kernel,
+            usage,
             refs: 0,
         });
         match &mut f.data {

@@ -25,6 +25,10 @@ pub enum VmaKind {
     },
     /// The program's I/O buffer: anonymous memory, populated up front.
     Buffer,
+    /// Kernel pages a kernel caller hands to the read and write paths under
+    /// `set_fs(KERNEL_DS)` (a pipe's pages, `load_module`'s buffer): the user-copy routines
+    /// reach them by their kernel address. For the length of one command.
+    Kernel,
 }
 
 /// A mapping (`struct vm_area_struct`).
@@ -66,7 +70,7 @@ impl Vma {
     pub fn ino(&self) -> Option<u64> {
         match self.kind {
             VmaKind::File { ino, .. } => Some(ino),
-            VmaKind::Buffer => None,
+            VmaKind::Buffer | VmaKind::Kernel => None,
         }
     }
 }

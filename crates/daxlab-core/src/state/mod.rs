@@ -4,6 +4,7 @@
 
 pub mod block_dev;
 pub mod chunk_map;
+pub mod dcache;
 pub mod fs;
 pub mod lock;
 pub mod mem;
@@ -85,9 +86,54 @@ impl Arch {
             Arch::Sparc64 => 0x3fff,
         }
     }
+    /// `__HAVE_ARCH_PTE_SPECIAL`: without it, `vm_insert_mixed` maps a pfn that has a `struct
+    /// page` as a normal page (`insert_page`), not a special PTE (4.0: ARMv5 and MIPS lack it).
+    pub fn has_pte_special(self) -> bool {
+        matches!(self, Arch::X86_64 | Arch::Sparc64)
+    }
     /// 4.0 `fs/Kconfig`: `config FS_DAX ... depends on !(ARM || MIPS || SPARC)`.
     pub fn kconfig_fs_dax(self) -> bool {
         self == Arch::X86_64
+    }
+    /// The L1 data cache the model simulates (`None` on x86-64: physically indexed, no
+    /// aliases). From the CPUs' manuals (ARM DDI0198D, the R4000 User's Manual, the
+    /// UltraSPARC User's Manual): ARM926EJ-S with a 16 KiB cache (the size is the SoC's
+    /// choice), 4 ways of 32-byte lines, VIVT, write-back, allocating on reads only; R4000PC,
+    /// 8 KiB direct-mapped, 16-byte lines, VIPT, write-back and write-allocate; UltraSPARC-II,
+    /// 16 KiB direct-mapped, 32-byte lines, VIPT, write-through, no allocation on a write miss.
+    /// Simplified: the model's pages are 4 KiB on SPARC too (sparc64 uses 8 KiB).
+    pub fn dcache(self) -> Option<dcache::Geometry> {
+        use dcache::{Geometry, Indexing};
+        match self {
+            Arch::X86_64 => None,
+            Arch::Armv5 => Some(Geometry {
+                cpu: "ARM926EJ-S",
+                size: 16 << 10,
+                ways: 4,
+                line: 32,
+                indexing: Indexing::Vivt,
+                write_back: true,
+                write_allocate: false,
+            }),
+            Arch::MipsR4k => Some(Geometry {
+                cpu: "R4000PC",
+                size: 8 << 10,
+                ways: 1,
+                line: 16,
+                indexing: Indexing::Vipt,
+                write_back: true,
+                write_allocate: true,
+            }),
+            Arch::Sparc64 => Some(Geometry {
+                cpu: "UltraSPARC-II",
+                size: 16 << 10,
+                ways: 1,
+                line: 32,
+                indexing: Indexing::Vipt,
+                write_back: false,
+                write_allocate: false,
+            }),
+        }
     }
 }
 
@@ -195,6 +241,17 @@ pub struct Process {
     pub fds: BTreeMap<Rc<str>, FileId>,
 }
 
+/// A loaded kernel module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Module {
+    /// The file it was loaded from.
+    pub path: Rc<str>,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The RAM frames holding it (`module_alloc`).
+    pub pages: Vec<mem::Pfn>,
+}
+
 /// The machine.
 #[derive(Debug, Clone)]
 pub struct Machine {
@@ -222,6 +279,13 @@ pub struct Machine {
     pub tasks: Vec<Task>,
     /// Next physical address for device memory.
     pub next_device_phys: u64,
+    /// The data cache of the CPU (`None`: physically indexed, nothing to model).
+    pub dcache: Option<dcache::DCache>,
+    /// Loaded kernel modules (`insmod`), in load order.
+    pub modules: Vec<Module>,
+    /// The address space the CPU runs in (`current->active_mm`): the process of the thread
+    /// that ran last.
+    pub active_mm: Pid,
 }
 
 /// Default RAM of a scenario's machine.
@@ -247,6 +311,9 @@ impl Machine {
             locks: LockTable::default(),
             tasks: vec![Task::new(Pid(0))],
             next_device_phys: mem::DEVICE_MEM_BASE,
+            dcache: None,
+            active_mm: Pid(0),
+            modules: Vec::new(),
         }
     }
 

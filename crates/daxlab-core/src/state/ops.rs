@@ -80,6 +80,8 @@ pub struct FileOps {
     pub fallocate: Option<&'static str>,
     /// `->splice_read`: 4.0's DAX tables have none ("Splice not yet supported with DAX").
     pub splice_read: Option<&'static str>,
+    /// `->splice_write` (`iter_file_splice_write`; none in 4.0's DAX tables).
+    pub splice_write: Option<&'static str>,
     /// `->setattr` of the inode operations (`ext2_setattr`, `ext4_setattr`).
     pub setattr: &'static str,
     /// `->evict_inode` of the super operations.

@@ -32,6 +32,7 @@ pub const FILE_OPS: FileOps = FileOps {
     fsync: "ext2_fsync",
     fallocate: None,
     splice_read: Some("generic_file_splice_read"),
+    splice_write: Some("iter_file_splice_write"),
     setattr: "ext2_setattr",
     evict_inode: "ext2_evict_inode",
 };
@@ -53,6 +54,7 @@ pub const DAX_FILE_OPS: FileOps = FileOps {
     fsync: "ext2_fsync",
     fallocate: None,
     splice_read: None,
+    splice_write: None,
     setattr: "ext2_setattr",
     evict_inode: "ext2_evict_inode",
 };

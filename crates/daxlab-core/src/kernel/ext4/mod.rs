@@ -34,6 +34,7 @@ pub const FILE_OPS: FileOps = FileOps {
     fsync: "ext4_sync_file",
     fallocate: Some("ext4_fallocate"),
     splice_read: Some("generic_file_splice_read"),
+    splice_write: Some("iter_file_splice_write"),
     setattr: "ext4_setattr",
     evict_inode: "ext4_evict_inode",
 };
@@ -55,6 +56,7 @@ pub const DAX_FILE_OPS: FileOps = FileOps {
     fsync: "ext4_sync_file",
     fallocate: Some("ext4_fallocate"),
     splice_read: None,
+    splice_write: None,
     setattr: "ext4_setattr",
     evict_inode: "ext4_evict_inode",
 };

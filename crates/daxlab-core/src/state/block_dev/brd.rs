@@ -76,6 +76,10 @@ impl BlockDriver for Brd {
         let vaddr = pfn.kaddr() + off % PAGE_SIZE;
         Ok((BioTarget::Memory { pfn, vaddr }, ns))
     }
+    fn flushes_dcache(&self) -> bool {
+        // brd_do_bvec: flush_dcache_page(page) after copy_from_brd, before copy_to_brd.
+        true
+    }
     fn bio_func(&self, write: bool) -> &'static str {
         if write {
             "copy_to_brd"

@@ -175,6 +175,11 @@ pub trait BlockDriver: Debug {
         _write: bool,
     ) {
     }
+    /// Whether the driver calls `flush_dcache_page` on the bio's page around its `memcpy`
+    /// (brd does; axonram and dcssblk run where caches do not alias and do not).
+    fn flushes_dcache(&self) -> bool {
+        false
+    }
     /// The driver function that moves bio data (for the copy events).
     fn bio_func(&self, _write: bool) -> &'static str {
         "submit_bio"

@@ -118,8 +118,14 @@ impl BlockDriver for Window {
     fn take_note(&mut self) -> Option<DeviceNote> {
         self.note.take()
     }
-    fn page(&self, _: &PhysMem, idx: u64) -> PageRef {
-        self.store.page(idx)
+    fn page(&self, mem: &PhysMem, idx: u64) -> PageRef {
+        // The slice the window shows lives in the aperture until the window moves.
+        let per = WINDOW_SIZE / PAGE_SIZE;
+        if idx / per == self.window {
+            mem.page_ref(self.aperture(idx % per))
+        } else {
+            self.store.page(idx)
+        }
     }
     fn describe(&self) -> String {
         format!(
