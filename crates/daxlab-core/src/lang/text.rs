@@ -9,6 +9,9 @@ use crate::state::block_dev::DeviceNote;
 use crate::state::dcache::LineOp;
 use crate::state::lock::LockMode;
 
+/// How many cache lines a `cache` result lists in text (the JSON lists them all).
+const CACHE_LINES_SHOWN: usize = 8;
+
 /// Where bytes are, as a learner reads it.
 pub fn place(l: &Loc, n: &Names) -> String {
     let at = match l.space {
@@ -224,24 +227,35 @@ pub fn value(v: &Value) -> String {
             d.pfn.0, d.kaddr, d.length, d.avail
         ),
         Value::Cache(lines) if lines.is_empty() => "no lines".into(),
-        Value::Cache(lines) => lines
-            .iter()
-            .map(|l| {
-                format!(
-                    "set {} way {}: {} {:#x} (colour {}) pfn {:#x}+{:#x} {}{}",
-                    l.set,
-                    l.way,
-                    if l.kernel { "kernel" } else { "user" },
-                    l.vaddr,
-                    l.colour,
-                    l.pfn.0,
-                    l.off,
-                    if l.dirty { "dirty" } else { "clean" },
-                    if l.stale { " STALE" } else { "" }
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" | "),
+        Value::Cache(lines) => {
+            // Stale lines first: they are what a learner looks for.
+            let mut shown: Vec<_> = lines.iter().collect();
+            shown.sort_by_key(|l| !l.stale);
+            let more = shown.len().saturating_sub(CACHE_LINES_SHOWN);
+            let mut s = shown
+                .iter()
+                .take(CACHE_LINES_SHOWN)
+                .map(|l| {
+                    format!(
+                        "set {} way {}: {} {:#x} (colour {}) pfn {:#x}+{:#x} {}{}",
+                        l.set,
+                        l.way,
+                        if l.kernel { "kernel" } else { "user" },
+                        l.vaddr,
+                        l.colour,
+                        l.pfn.0,
+                        l.off,
+                        if l.dirty { "dirty" } else { "clean" },
+                        if l.stale { " STALE" } else { "" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" | ");
+            if more > 0 {
+                s.push_str(&format!(" | and {more} more line(s)"));
+            }
+            s
+        }
         Value::Blocks { blocks, past_eof } => {
             let mut s = format!("{} block(s)", blocks.len());
             let unwritten = blocks.iter().filter(|b| b.unwritten).count();
