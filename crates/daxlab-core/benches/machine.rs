@@ -11,10 +11,12 @@
 //!   (restore the nearest checkpoint and replay).
 //!
 //! After criterion, one line `BENCH_FACTS {...}` gives what is counted rather than timed: the
-//! long run's steps and checkpoints, and the resident memory its checkpoints cost.
+//! long run's steps and checkpoints, the resident memory its checkpoints cost, and for each race
+//! level the executions the explorer runs with partial-order reduction against naive
+//! enumeration (capped at [`NAIVE_CAP`]).
 //!
-//! `cargo bench -p daxlab-core --bench machine [-- --quick]`; `-- --profile r1|d|p` runs one
-//! path alone for a profiler.
+//! `cargo bench -p daxlab-core --bench machine [-- --quick]`; `-- --profile r1|d|p|levels` runs
+//! one path alone for a profiler.
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -187,6 +189,31 @@ fn jumps(c: &mut Criterion) {
     g.finish();
 }
 
+/// Naive enumeration stops here (some levels have millions of interleavings); a tenth of it
+/// with `--quick`.
+const NAIVE_CAP: usize = 200_000;
+
+/// Each level under 4.0: executions with partial-order reduction and without (JSON objects).
+fn levels_reduction() -> Vec<String> {
+    use daxlab_core::engine::explore::{explore, Mode};
+    use daxlab_core::levels::LEVELS;
+    use daxlab_core::state::Locking;
+    LEVELS
+        .iter()
+        .map(|l| {
+            let s = parse(&l.program(Locking::V4_0)).expect("level parses");
+            let por = explore(&s, Mode::Exhaustive { por: true }, usize::MAX).expect("explores");
+            let quick = std::env::args().any(|a| a == "--quick");
+            let cap = if quick { NAIVE_CAP / 10 } else { NAIVE_CAP };
+            let naive = explore(&s, Mode::Exhaustive { por: false }, cap).expect("explores");
+            format!(
+                "{{\"id\":\"{}\",\"por\":{},\"por_complete\":{},\"naive\":{},\"naive_complete\":{}}}",
+                l.id, por.executions, por.complete, naive.executions, naive.complete
+            )
+        })
+        .collect()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--measure-rss") {
@@ -214,7 +241,8 @@ fn main() {
                     read_pass(&e, fd);
                 }
             }
-            _ => eprintln!("--profile r1|d|p"),
+            Some("levels") => println!("[{}]", levels_reduction().join(",")),
+            _ => eprintln!("--profile r1|d|p|levels"),
         }
         return;
     }
@@ -228,6 +256,7 @@ fn main() {
     let (steps, checkpoints) = LONG_RUN.get();
     let ck_bytes = rss_of(true).saturating_sub(rss_of(false));
     println!(
-        "BENCH_FACTS {{\"jump_run_steps\":{steps},\"checkpoints\":{checkpoints},\"checkpoint_bytes\":{ck_bytes}}}"
+        "BENCH_FACTS {{\"jump_run_steps\":{steps},\"checkpoints\":{checkpoints},\"checkpoint_bytes\":{ck_bytes},\"levels\":[{}]}}",
+        levels_reduction().join(",")
     );
 }

@@ -59,3 +59,37 @@ fn dax_read_vs_memcpy_in_the_browser() {
         m / d
     );
 }
+
+/// Each race level explored to completion in the page, under 4.0 and under the fixed lock
+/// policy, timed with `performance.now()` (the product's bar: under 100 ms each). Prints
+/// `BENCH_WASM_LEVELS {...}`; checks that 4.0 is won and the fixed policy is clean.
+#[wasm_bindgen_test]
+#[ignore = "a benchmark: cargo xtask bench runs it"]
+fn levels_explored_in_the_browser() {
+    use daxlab_core::engine::explore::{explore, Mode};
+    use daxlab_core::lang::parse::parse;
+    use daxlab_core::levels::LEVELS;
+    use daxlab_core::state::Locking;
+    let mut out = Vec::new();
+    for l in &LEVELS {
+        let mut ms = Vec::new();
+        for locking in [Locking::V4_0, Locking::Fixed] {
+            let s = parse(&l.program(locking)).expect("the level parses");
+            let t = performance_now();
+            let r = explore(&s, Mode::Exhaustive { por: true }, usize::MAX).expect("explores");
+            ms.push(performance_now() - t);
+            assert!(r.complete, "{} explored to completion", l.id);
+            assert_eq!(
+                r.any_violation(),
+                locking == Locking::V4_0,
+                "{}: won under 4.0 only",
+                l.id
+            );
+        }
+        out.push(format!(
+            "\"{}\":{{\"v4_0_ms\":{:.1},\"fixed_ms\":{:.1}}}",
+            l.id, ms[0], ms[1]
+        ));
+    }
+    console_log!("BENCH_WASM_LEVELS {{{}}}", out.join(","));
+}

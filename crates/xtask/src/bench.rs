@@ -61,20 +61,28 @@ fn median_ns(dir: &Path, id: &str) -> Result<f64> {
         .ok_or_else(|| format!("{}: no median", path.display()))
 }
 
-/// The DAX read in headless Chromium: milliseconds per 64 MiB pass, or `None` without a browser.
-fn wasm_dax_ms(root: &Path) -> Result<Option<Map<String, Value>>> {
+/// A benchmark of `tests/wasm_bench.rs` in headless Chromium, built with cargo profile
+/// `profile`: the object on its `tag` line, or `None` without a browser.
+fn wasm_bench(
+    root: &Path,
+    what: &str,
+    test: &str,
+    profile: &str,
+    tag: &str,
+) -> Result<Option<Map<String, Value>>> {
     let driver = Path::new("/usr/bin/chromedriver");
     if !Path::new("/usr/bin/chromium").exists() || !driver.exists() {
-        eprintln!("\n==> no Chromium/ChromeDriver: the browser figure is null");
+        eprintln!("\n==> no Chromium/ChromeDriver: the browser figures are null");
         return Ok(None);
     }
-    eprintln!("\n==> the DAX read in headless Chromium (release wasm, performance.now())");
+    eprintln!("\n==> {what} in headless Chromium ({profile} wasm, performance.now())");
     let out = run_stdout(
         "wasm benchmark",
         Command::new("cargo")
             .args([
                 "test",
-                "--release",
+                "--profile",
+                profile,
                 "--target",
                 WASM_TARGET,
                 "-p",
@@ -84,11 +92,12 @@ fn wasm_dax_ms(root: &Path) -> Result<Option<Map<String, Value>>> {
                 "--",
                 "--include-ignored",
                 "--nocapture",
+                test,
             ])
             .env("CHROMEDRIVER", driver)
             .current_dir(root),
     )?;
-    tagged(&out, "BENCH_WASM").map(Some)
+    tagged(&out, tag).map(Some)
 }
 
 /// Measure, then print the table or the JSON object.
@@ -119,7 +128,23 @@ pub fn run(root: &Path, json: bool, quick: bool) -> Result {
         ns("machine/clone_after_r1_setup")?,
         ns("jump/any_step_of_1m_steps")?,
     );
-    let wasm = wasm_dax_ms(root)?;
+    // The page's own build (size-optimised) for the read; the explorer's worker build for the
+    // levels, as each runs in the browser.
+    let wasm = wasm_bench(
+        root,
+        "the DAX read",
+        "dax_read_vs_memcpy_in_the_browser",
+        "release",
+        "BENCH_WASM",
+    )?;
+    let wasm_levels = wasm_bench(
+        root,
+        "the race levels explored",
+        "levels_explored_in_the_browser",
+        EXPLORER_PROFILE,
+        "BENCH_WASM_LEVELS",
+    )?;
+    let levels = level_rows(&facts, wasm_levels.as_ref())?;
     // DAX read throughput in the browser as a fraction of the native one.
     let wasm_vs_native = match &wasm {
         Some(w) => Some(dax / 1e6 / num(w, "dax_ms")?),
@@ -163,6 +188,19 @@ pub fn run(root: &Path, json: bool, quick: bool) -> Result {
             goal: "(reported)",
         },
     ];
+    let slowest = levels
+        .iter()
+        .filter_map(|l| l.browser_ms)
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    let figures: Vec<Figure> = figures
+        .into_iter()
+        .chain([Figure {
+            key: "slowest_level_explore_ms",
+            value: slowest,
+            places: 1,
+            goal: "< 100",
+        }])
+        .collect();
     let steps = num(&facts, "jump_run_steps")?;
     let checkpoints = num(&facts, "checkpoints")?;
     let ck_mib = num(&facts, "checkpoint_bytes")? / f64::from(1 << 20);
@@ -174,6 +212,18 @@ pub fn run(root: &Path, json: bool, quick: bool) -> Result {
         o.insert("jump_run_steps".into(), json!(steps));
         o.insert("checkpoints".into(), json!(checkpoints));
         o.insert("checkpoint_mib".into(), json!(ck_mib));
+        o.insert(
+            "levels".into(),
+            Value::Array(
+                levels
+                    .iter()
+                    .map(|l| {
+                        json!({ "id": l.id, "por": l.por, "naive": l.naive,
+                                "naive_complete": l.naive_complete, "browser_ms": l.browser_ms })
+                    })
+                    .collect(),
+            ),
+        );
         o.insert(
             "wasm_dax_read_vs_memcpy".into(),
             wasm.as_ref()
@@ -211,5 +261,73 @@ pub fn run(root: &Path, json: bool, quick: bool) -> Result {
     println!(
         "  the jump run: {steps:.0} steps, {checkpoints:.0} checkpoints holding {ck_mib:.1} MiB"
     );
+    println!(
+        "\n  race levels under 4.0: executions explored, with partial-order reduction and without"
+    );
+    for l in &levels {
+        let bound = if l.naive_complete { "" } else { ">= " };
+        println!(
+            "  {:<4} {:>6} with reduction, {bound}{:.0} without ({bound}{:.0}x); in Chromium {}",
+            l.id,
+            l.por,
+            l.naive,
+            l.naive / l.por.max(1.0),
+            l.browser_ms.map_or("n/a".to_string(), |ms| format!(
+                "{ms:.1} ms (4.0 and fixed, the slower)"
+            ))
+        );
+    }
     Ok(())
+}
+
+/// The cargo profile the explorer's web worker is built with.
+const EXPLORER_PROFILE: &str = "release";
+
+/// One race level's figures.
+struct LevelRow {
+    id: String,
+    por: f64,
+    naive: f64,
+    naive_complete: bool,
+    /// The slower of its 4.0 and fixed explorations in the browser.
+    browser_ms: Option<f64>,
+}
+
+fn level_rows(
+    facts: &Map<String, Value>,
+    wasm: Option<&Map<String, Value>>,
+) -> Result<Vec<LevelRow>> {
+    let list = facts
+        .get("levels")
+        .and_then(Value::as_array)
+        .ok_or("the benchmark reported no `levels`")?;
+    list.iter()
+        .map(|l| {
+            let o = l.as_object().ok_or("a level is not an object")?;
+            let id = o
+                .get("id")
+                .and_then(Value::as_str)
+                .ok_or("a level has no id")?;
+            let browser_ms = wasm
+                .and_then(|w| w.get(id))
+                .and_then(Value::as_object)
+                .and_then(|m| {
+                    Some(
+                        m.get("v4_0_ms")?
+                            .as_f64()?
+                            .max(m.get("fixed_ms")?.as_f64()?),
+                    )
+                });
+            Ok(LevelRow {
+                id: id.to_string(),
+                por: num(o, "por")?,
+                naive: num(o, "naive")?,
+                naive_complete: o
+                    .get("naive_complete")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                browser_ms,
+            })
+        })
+        .collect()
 }
