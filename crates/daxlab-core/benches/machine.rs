@@ -228,7 +228,7 @@ fn main() {
         match args.get(i + 1).map(String::as_str) {
             Some("r1") => {
                 let (base, ck, choices) = r1();
-                for _ in 0..2000 {
+                for _ in 0..20000 {
                     black_box(r1_run(&base, ck, &choices));
                 }
             }
