@@ -234,7 +234,7 @@ fn main() {
             }
             Some(fd @ ("d" | "p")) => {
                 let e = machine(fd == "p");
-                for _ in 0..3 {
+                for _ in 0..30 {
                     if fd == "p" {
                         drop_caches(&e);
                     }

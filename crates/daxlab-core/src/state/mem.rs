@@ -348,6 +348,9 @@ impl PhysMem {
             refs: 0,
         });
         match &mut f.data {
+            // A whole page over a page someone else still holds (a checkpoint, an earlier
+            // result): new bytes, copied once (not un-shared first and then overwritten).
+            Some(d) if len == PAGE_SIZE as usize && Rc::strong_count(d) > 1 => *d = Rc::from(s),
             Some(d) => Rc::make_mut(d)[dst_off..dst_off + len].copy_from_slice(s),
             // A whole page into an empty frame: new bytes, copied once (no zeroing first).
             None if len == PAGE_SIZE as usize => f.data = Some(Rc::from(s)),
