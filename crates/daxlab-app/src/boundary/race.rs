@@ -673,7 +673,7 @@ impl Game {
     /// The run so far, for the time travel and the machine views.
     pub fn run(&self) -> Run {
         let play = self.play.run();
-        let exec = play.fork_at(
+        let mut exec = play.fork_at(
             play.step(),
             RunOptions {
                 trace: TraceMode::Off,
@@ -682,6 +682,9 @@ impl Game {
                 batch: false,
             },
         );
+        // The fork stops at the step; the play went on to where the choice is (the group's
+        // threads start there, without a step), and so does the fork: no step runs.
+        exec.run_to_choice();
         let called: BTreeSet<&'static str> = play
             .events()
             .iter()
@@ -918,6 +921,13 @@ mod tests {
 
     #[test]
     fn the_run_for_the_views_is_the_game_so_far() {
+        let g = Game::new(0, Policy::V4_0, &[]).expect("r1");
+        let r = g.run();
+        assert_eq!(
+            (r.total, r.lanes.len()),
+            (g.start(), 3),
+            "the threads have lanes before their first step"
+        );
         let g = Game::new(2, Policy::V4_0, &picks("a a a b")).expect("r2b");
         let r = g.run();
         assert_eq!(r.total, g.step());
