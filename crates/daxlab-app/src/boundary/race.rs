@@ -252,6 +252,23 @@ pub struct Game {
     names: Vec<Rc<str>>,
     start: u32,
     refused: Option<Refused>,
+    board: std::cell::OnceCell<Board>,
+}
+
+/// What the scheduler's views show of a game, made once per game: a thread's next step is
+/// found by running it on a copy, which is too dear to do at every redraw of the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Board {
+    /// Each thread ([`Game::threads`]).
+    pub threads: Vec<ThreadCard>,
+    /// The locks ([`Game::locks`]).
+    pub locks: Vec<LockRow>,
+    /// The invariants broken so far ([`Game::violations`]).
+    pub violations: Vec<ViolationRow>,
+    /// The `schedule` lines of the picks ([`Game::schedule`]).
+    pub schedule: Vec<String>,
+    /// How the game stands.
+    pub standing: Standing,
 }
 
 impl PartialEq for Game {
@@ -352,6 +369,18 @@ impl Game {
             names,
             start,
             refused,
+            board: std::cell::OnceCell::new(),
+        })
+    }
+
+    /// What the views show of the game, made on first use and kept.
+    pub fn board(&self) -> &Board {
+        self.board.get_or_init(|| Board {
+            threads: self.threads(),
+            locks: self.locks(),
+            violations: self.violations(),
+            schedule: self.schedule(),
+            standing: self.standing(),
         })
     }
 
@@ -685,14 +714,14 @@ impl Game {
         // The fork stops at the step; the play went on to where the choice is (the group's
         // threads start there, without a step), and so does the fork: no step runs.
         exec.run_to_choice();
-        let called: BTreeSet<&'static str> = play
-            .events()
-            .iter()
-            .filter_map(|e| match e.kind {
-                EventKind::Call { func } => Some(func),
-                _ => None,
-            })
-            .collect();
+        // Inserted one by one: collecting into a set sorts, and a sort is code the page's wasm
+        // does without.
+        let mut called: BTreeSet<&'static str> = BTreeSet::new();
+        for e in play.events().iter() {
+            if let EventKind::Call { func } = e.kind {
+                called.insert(func);
+            }
+        }
         Run::of(
             self.text.clone(),
             self.scenario.clone(),

@@ -30,7 +30,7 @@ pub fn home(won: &[String], dispatch: &Callback<Action>) -> Html {
                 { for (0..race::level_count()).filter_map(race::level).enumerate().map(|(i, l)| html! {
                     <li>
                         <button class="level-card" id={format!("level-{i}")} onclick={send::<MouseEvent>(dispatch, Action::OpenLevel(Some(i)))}>
-                            <span class="lid">{ l.id.to_uppercase() }</span>
+                            <span class="lid">{ l.id.to_ascii_uppercase() }</span>
                             <strong>{ l.title }</strong>
                             <span class="lgoal">{ format!("Goal: {}", l.goal) }</span>
                             if won.iter().any(|w| w == l.id) { <span class="badge yes">{ "✓ won" }</span> }
@@ -47,7 +47,7 @@ pub fn level_panel(l: &LevelInfo, r: &Race, g: &Game, dispatch: &Callback<Action
     let next = (r.level + 1 < race::level_count()).then_some(r.level + 1);
     html! {
         <section class="panel level" aria-labelledby="level-title">
-            <h2 id="level-title" tabindex="-1">{ format!("{} · {}", l.id.to_uppercase(), l.title) }</h2>
+            <h2 id="level-title" tabindex="-1">{ format!("{} · {}", l.id.to_ascii_uppercase(), l.title) }</h2>
             <p class="goal-line"><strong>{ "Goal: " }</strong>{ l.goal }{ " " }<span class="badge no">{ format!("breaks {}", l.win) }</span></p>
             <div class="policy" role="group" aria-label="Lock policy">
                 <span class="sub">{ "locking" }</span>
@@ -78,7 +78,7 @@ pub fn level_panel(l: &LevelInfo, r: &Race, g: &Game, dispatch: &Callback<Action
 /// invariant broken, a deadlock, over with nothing broken, or not winnable under `fixed`.
 fn standing(l: &LevelInfo, r: &Race, g: &Game, dispatch: &Callback<Action>) -> Html {
     let jump = |s: u32| send::<MouseEvent>(dispatch, Action::Jump(s));
-    let violations = g.violations();
+    let violations = &g.board().violations;
     let win = violations.iter().find(|v| v.name == l.win);
     html! {
         <div class="standing" role="status" data-testid="standing">
@@ -93,7 +93,7 @@ fn standing(l: &LevelInfo, r: &Race, g: &Game, dispatch: &Callback<Action>) -> H
             if violations.is_empty() {
                 if r.policy == Policy::Fixed {
                     <p class="fixed">{ "Under the fixed policy this level cannot be won: the locks below close the race. Play it anyway, or let the explorer prove it." }</p>
-                } else if g.standing() == Standing::Over {
+                } else if g.board().standing == Standing::Over {
                     <p>{ "Every thread has finished and no invariant broke. Undo some steps and try another order." }</p>
                 } else {
                     <p class="empty">{ "No invariant broken yet. Invariants are checked after every step." }</p>
@@ -105,15 +105,16 @@ fn standing(l: &LevelInfo, r: &Race, g: &Game, dispatch: &Callback<Action>) -> H
 
 /// The threads, one card each, and the scheduler's own controls; then the locks.
 pub fn scheduler(g: &Game, r: &Race, step: u32, total: u32, dispatch: &Callback<Action>) -> Html {
-    let cards = g.threads();
-    let over = g.standing() == Standing::Over;
+    let board = g.board();
+    let cards = &board.threads;
+    let over = board.standing == Standing::Over;
     let finish = {
         let (d, level, policy, picks) = (dispatch.clone(), r.level, r.policy, r.picks.clone());
         Callback::from(move |_: MouseEvent| {
             d.emit(Action::Finish(race::complete(level, policy, &picks)))
         })
     };
-    let schedule = g.schedule();
+    let schedule = &board.schedule;
     html! {
         <section class="panel scheduler" aria-labelledby="scheduler-title">
             <h2 id="scheduler-title">{ "You are the scheduler" }</h2>
@@ -135,7 +136,7 @@ pub fn scheduler(g: &Game, r: &Race, step: u32, total: u32, dispatch: &Callback<
                 <span class="sub">{ "your schedule, as daxlab run reproduces it: " }</span>
                 <code data-testid="schedule">{ if schedule.is_empty() { "(the default order so far)".to_string() } else { schedule.join(" · ") } }</code>
             </p>
-            { locks(&g.locks()) }
+            { locks(&board.locks) }
         </section>
     }
 }
@@ -274,6 +275,13 @@ pub fn explorer(x: Option<&Exploration>, r: &Race, g: &Game, dispatch: &Callback
     }
 }
 
+/// Milliseconds to a tenth, without the float formatting code (it would weigh on the page's
+/// wasm for one number).
+fn ms(x: f64) -> String {
+    let tenths = (x.max(0.0) * 10.0).round() as u64;
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
 /// Progress and the histogram of outcomes.
 fn findings(x: &Exploration, replay: impl Fn(&Outcome) -> Callback<MouseEvent>) -> Html {
     let f = &x.findings;
@@ -289,28 +297,37 @@ fn findings(x: &Exploration, replay: impl Fn(&Outcome) -> Callback<MouseEvent>) 
         if f.outcomes.len() == 1 { "" } else { "s" }
     );
     let status = match &x.status {
-        ExploreStatus::Running => format!("Exploring… {counts} · {:.0} ms", x.elapsed_ms),
+        ExploreStatus::Running => format!("Exploring… {counts} · {} ms", ms(x.elapsed_ms)),
         ExploreStatus::Done if f.complete => format!(
-            "Complete: every interleaving ran. {counts} ({} cut short as redundant) in {:.1} ms.",
-            f.pruned, x.elapsed_ms
+            "Complete: every interleaving ran. {counts} ({} cut short as redundant) in {} ms.",
+            f.pruned,
+            ms(x.elapsed_ms)
         ),
         ExploreStatus::Done if max.is_some() => {
             format!(
-                "Done: {counts} in {:.1} ms. Random runs prove nothing they did not find.",
-                x.elapsed_ms
+                "Done: {counts} in {} ms. Random runs prove nothing they did not find.",
+                ms(x.elapsed_ms)
             )
         }
         ExploreStatus::Done => format!(
-            "Not complete: stopped at the bound of {} executions. {counts} in {:.0} ms.",
+            "Not complete: stopped at the bound of {} executions. {counts} in {} ms.",
             crate::state::EXPLORE_MAX,
-            x.elapsed_ms
+            ms(x.elapsed_ms)
         ),
         ExploreStatus::Cancelled => format!("Cancelled after {counts}: not complete."),
         ExploreStatus::Failed(m) => format!("The explorer could not run: {m}"),
     };
-    let mut order: Vec<&Outcome> = f.outcomes.iter().collect();
-    // The outcomes that break something first, then the commonest.
-    order.sort_by_key(|o| (o.violations.is_empty(), std::cmp::Reverse(o.count)));
+    // The outcomes that break something first, then the commonest (a few outcomes: an
+    // insertion keeps the page's wasm free of a general sort).
+    let rank = |o: &Outcome| (o.violations.is_empty(), std::cmp::Reverse(o.count));
+    let mut order: Vec<&Outcome> = Vec::with_capacity(f.outcomes.len());
+    for o in &f.outcomes {
+        let at = order
+            .iter()
+            .position(|p| rank(p) > rank(o))
+            .unwrap_or(order.len());
+        order.insert(at, o);
+    }
     let top = order.iter().map(|o| o.count).max().unwrap_or(1).max(1);
     let clean = f.outcomes.iter().all(|o| o.violations.is_empty());
     html! { <>
@@ -322,7 +339,7 @@ fn findings(x: &Exploration, replay: impl Fn(&Outcome) -> Callback<MouseEvent>) 
                     <progress aria-label="Exploration progress"></progress>
                 }
             }
-            <p class="xstatus" role="status" data-testid="explore-status" data-elapsed-ms={format!("{:.3}", x.elapsed_ms)}
+            <p class="xstatus" role="status" data-testid="explore-status" data-elapsed-ms={ms(x.elapsed_ms)}
                data-updates={x.updates.to_string()} data-done={(x.status == ExploreStatus::Done).to_string()}>{ status }</p>
         </div>
         if x.status == ExploreStatus::Done && f.complete && clean {
@@ -332,7 +349,8 @@ fn findings(x: &Exploration, replay: impl Fn(&Outcome) -> Callback<MouseEvent>) 
             <ol class="histogram" aria-label="Outcomes, those that break an invariant first">
                 { for order.iter().map(|o| {
                     let bad = !o.violations.is_empty();
-                    let width = format!("width: {:.1}%", 100.0 * o.count as f64 / top as f64);
+                    let per_mille = o.count * 1000 / top;
+                    let width = format!("width: {}.{}%", per_mille / 10, per_mille % 10);
                     let label = if bad { o.violations.join(" + ") } else { "no invariant broken".to_string() };
                     html! {
                         <li class={classes!("outcome", bad.then_some("bad"))}>
