@@ -265,8 +265,6 @@ pub struct Board {
     pub locks: Vec<LockRow>,
     /// The invariants broken so far ([`Game::violations`]).
     pub violations: Vec<ViolationRow>,
-    /// The `schedule` lines of the picks ([`Game::schedule`]).
-    pub schedule: Vec<String>,
     /// How the game stands.
     pub standing: Standing,
 }
@@ -379,7 +377,6 @@ impl Game {
             threads: self.threads(),
             locks: self.locks(),
             violations: self.violations(),
-            schedule: self.schedule(),
             standing: self.standing(),
         })
     }

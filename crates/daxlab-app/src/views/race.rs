@@ -114,7 +114,6 @@ pub fn scheduler(g: &Game, r: &Race, step: u32, total: u32, dispatch: &Callback<
             d.emit(Action::Finish(race::complete(level, policy, &picks)))
         })
     };
-    let schedule = &board.schedule;
     html! {
         <section class="panel scheduler" aria-labelledby="scheduler-title">
             <h2 id="scheduler-title">{ "You are the scheduler" }</h2>
@@ -134,7 +133,7 @@ pub fn scheduler(g: &Game, r: &Race, step: u32, total: u32, dispatch: &Callback<
             </div>
             <p class="schedule-line">
                 <span class="sub">{ "your schedule, as daxlab run reproduces it: " }</span>
-                <code data-testid="schedule">{ if schedule.is_empty() { "(the default order so far)".to_string() } else { schedule.join(" · ") } }</code>
+                <code data-testid="schedule">{ if r.picks.is_empty() { "(nothing chosen yet)".to_string() } else { format!("schedule {}", r.picks.join(" ")) } }</code>
             </p>
             { locks(&board.locks) }
         </section>
@@ -186,7 +185,7 @@ fn card(i: usize, c: &ThreadCard, dispatch: &Callback<Action>) -> Html {
                 </div>
             }
             <div class="stack">
-                <span class="sub">{ "kernel stack:" }</span>
+                <span class="sub">{ "kernel stack: " }</span>
                 if c.stack.is_empty() { <span class="empty">{ " in user space" }</span> }
                 <ol aria-label={format!("{}'s kernel call stack, outermost first", c.name)}>{ for c.stack.iter().map(|f| html! { <li><code>{ *f }</code></li> }) }</ol>
             </div>
