@@ -74,6 +74,13 @@ test('a learner wins R1 by the keyboard alone', async () => {
   while (await stepNumber(p) > win) await p.keyboard.press('ArrowLeft');
   await p.getByTestId('violation-here').waitFor();
   assert.match(await p.getByTestId('violation-here').textContent(), /store_lost broke after this step/);
+  // A step earlier the threads are shown as they were then: a, in its fault, is about to clear
+  // the block b stored to.
+  await p.keyboard.press('ArrowLeft');
+  await p.getByText(/the threads as they were then/).waitFor();
+  const a = await p.locator('.thread').first().textContent();
+  assert.match(a, /can run.*its next step:.*zero.*kernel stack: do_page_fault/);
+  assert.ok(await p.getByTestId('run-a').isDisabled(), 'choices wait for the last step');
   assert.deepEqual(await axe(p), []);
   await shot(p, 'race-r1-won');
   assert.deepEqual(p.errors, []);

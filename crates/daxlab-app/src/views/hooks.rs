@@ -645,6 +645,18 @@ pub fn use_game(race: Option<&Race>) -> (Option<Shared<Game>>, Option<Shared<Run
     (game, (*run).clone())
 }
 
+/// The game of `race` alone (no run for the views): the threads as they were at an earlier
+/// step.
+#[hook]
+pub fn use_game_at(race: Option<&Race>) -> Option<Shared<Game>> {
+    let game = use_memo(race.cloned(), |r| {
+        r.as_ref()
+            .and_then(|r| Game::new(r.level, r.policy, &r.picks).ok())
+            .map(Shared::new)
+    });
+    (*game).clone()
+}
+
 const WON_KEY: &str = "daxlab.races.won";
 
 /// Levels won are kept in the browser; a link's pick that cannot be made is dropped, with a

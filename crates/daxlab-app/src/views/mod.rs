@@ -113,6 +113,19 @@ pub fn app() -> Html {
     // The step shown, within the run shown.
     let shown = runs.main.as_ref().map_or(0, |r| r.total);
     let step = state.step.unwrap_or(shown).min(shown);
+    // Looking back within the threads' steps (one pick each): the game as it was then.
+    let then_race = match (&racing, &game) {
+        (Some(r), Some(g)) if !sandbox => step
+            .checked_sub(g.start())
+            .map(|k| k as usize)
+            .filter(|k| *k < r.picks.len())
+            .map(|k| crate::state::Race {
+                picks: r.picks[..k].to_vec(),
+                ..r.clone()
+            }),
+        _ => None,
+    };
+    let then = hooks::use_game_at(then_race.as_ref());
     let opts = ViewOptions {
         scope: Default::default(),
         selected: match &state.selection {
@@ -288,7 +301,7 @@ pub fn app() -> Html {
                         if let Some(l) = crate::boundary::race::level(r.level) { { race::level_panel(&l, r, g, &dispatch) } }
                         { race::explorer(state.explore.as_ref(), r, g, &dispatch) }
                     </div>
-                    <div class="sched">{ race::scheduler(g, r, step, shown, &dispatch) }</div>
+                    <div class="sched">{ race::scheduler(g, then.as_deref(), r, step, shown, &dispatch) }</div>
                 }
                 if sandbox {
                 <div class="left">

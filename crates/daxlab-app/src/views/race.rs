@@ -103,11 +103,21 @@ fn standing(l: &LevelInfo, r: &Race, g: &Game, dispatch: &Callback<Action>) -> H
     }
 }
 
-/// The threads, one card each, and the scheduler's own controls; then the locks.
-pub fn scheduler(g: &Game, r: &Race, step: u32, total: u32, dispatch: &Callback<Action>) -> Html {
-    let board = g.board();
+/// The threads, one card each, and the scheduler's own controls; then the locks. `then` is the
+/// game as it was at the step shown, when that is before the last choice: the cards and the
+/// locks follow the time travel (and a replay), and the choices wait for the last step.
+pub fn scheduler(
+    g: &Game,
+    then: Option<&Game>,
+    r: &Race,
+    step: u32,
+    total: u32,
+    dispatch: &Callback<Action>,
+) -> Html {
+    let past = then.is_some();
+    let board = then.unwrap_or(g).board();
     let cards = &board.threads;
-    let over = board.standing == Standing::Over;
+    let over = g.board().standing == Standing::Over;
     let finish = {
         let (d, level, policy, picks) = (dispatch.clone(), r.level, r.policy, r.picks.clone());
         Callback::from(move |_: MouseEvent| {
@@ -118,12 +128,15 @@ pub fn scheduler(g: &Game, r: &Race, step: u32, total: u32, dispatch: &Callback<
         <section class="panel scheduler" aria-labelledby="scheduler-title">
             <h2 id="scheduler-title">{ "You are the scheduler" }</h2>
             <p class="hint">{ format!("Press {} to run a thread's next step (or its button) · u undoes · f lets the rest run · ← → travel in time", keys(cards.len())) }</p>
-            if step < total {
-                <p class="past" role="note">{ format!("You are looking at step {step}; the threads below are at step {total}, where the next choice is. ") }
+            if past {
+                <p class="past" role="note">{ format!("Step {step}: the threads as they were then. The next choice is at step {total}. ") }
+                    <button class="link" onclick={send::<MouseEvent>(dispatch, Action::Jump(total))}>{ format!("Back to step {total}") }</button></p>
+            } else if step < total {
+                <p class="past" role="note">{ format!("You are looking at step {step}, after the threads ran; the next choice was at step {total}. ") }
                     <button class="link" onclick={send::<MouseEvent>(dispatch, Action::Jump(total))}>{ format!("Back to step {total}") }</button></p>
             }
             <div class="threads">
-                { for cards.iter().enumerate().map(|(i, c)| card(i, c, dispatch)) }
+                { for cards.iter().enumerate().map(|(i, c)| card(i, c, past, dispatch)) }
             </div>
             <div class="row">
                 <button onclick={send::<MouseEvent>(dispatch, Action::Undo)} disabled={r.picks.is_empty()} aria-keyshortcuts="u">{ "↶ Undo" }</button>
@@ -151,7 +164,7 @@ fn keys(n: usize) -> String {
 
 /// One thread: its key and button, where it is, what its next step will do, its kernel call
 /// stack, the locks it holds, and its program with the steps each line took.
-fn card(i: usize, c: &ThreadCard, dispatch: &Callback<Action>) -> Html {
+fn card(i: usize, c: &ThreadCard, past: bool, dispatch: &Callback<Action>) -> Html {
     let key = (i + 1).to_string();
     let (class, state) = match &c.state {
         ThreadState::Runnable => ("runnable", "can run".to_string()),
@@ -172,7 +185,7 @@ fn card(i: usize, c: &ThreadCard, dispatch: &Callback<Action>) -> Html {
                 <h3 id={format!("thread-{}", c.name)}><kbd aria-hidden="true">{ &key }</kbd>{ format!(" {} ", c.name) }<span class="kind">{ if c.process { "process" } else { "thread" } }</span></h3>
                 <span class={classes!("tstate", class)}>{ state }</span>
             </header>
-            <button class={classes!("step-btn", runnable.then_some("primary"))} disabled={!runnable} aria-keyshortcuts={key.clone()}
+            <button class={classes!("step-btn", runnable.then_some("primary"))} disabled={!runnable || past} aria-keyshortcuts={key.clone()}
                     data-testid={format!("run-{}", c.name)} onclick={send::<MouseEvent>(dispatch, Action::Pick(c.name.clone()))}>
                 { format!("Run {}'s next step", c.name) }
             </button>
