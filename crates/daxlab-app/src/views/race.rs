@@ -33,6 +33,7 @@ pub fn home(won: &[String], dispatch: &Callback<Action>) -> Html {
                             <span class="lid">{ l.id.to_ascii_uppercase() }</span>
                             <strong>{ l.title }</strong>
                             <span class="lgoal">{ format!("Goal: {}", l.goal) }</span>
+                            <span class="lfix">{ format!("fixed by {}", l.commit) }</span>
                             if won.iter().any(|w| w == l.id) { <span class="badge yes">{ "✓ won" }</span> }
                         </button>
                     </li>
