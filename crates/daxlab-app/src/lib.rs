@@ -9,5 +9,6 @@ pub mod lessons;
 pub mod share;
 pub mod state;
 pub mod views;
+pub mod wire;
 
 pub use views::App;

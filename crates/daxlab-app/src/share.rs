@@ -1,8 +1,12 @@
 //! The share link: the scenario and what is shown of it in the URL fragment,
 //! `#v2;l=LESSON;c=1;t=STEP;sel=SELECTION;pg=PFN;s=BASE64URL` (every part but `s` optional).
-//! Links of the first version (`#v1;t=STEP;s=...`) still open. Pure functions; the app reads
-//! and writes `location.hash` with them.
+//! In the race lab the level, the lock policy and the learner's picks take the scenario's
+//! place: `#v2;r=LEVEL;lk=POLICY;pk=a.a.b;t=STEP` (`r=` alone is the list of levels; `lk`
+//! is omitted for 4.0 and `pk` when nothing was picked). Links of the first version
+//! (`#v1;t=STEP;s=...`) still open. Pure functions; the app reads and writes `location.hash`
+//! with them.
 
+use crate::boundary::race::{self, Policy};
 use crate::state::Selection;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -60,6 +64,26 @@ pub struct Link {
     pub selection: Option<Selection>,
     /// The frame whose contents are open.
     pub page: Option<u64>,
+    /// The race lab, instead of a scenario.
+    pub race: Option<RaceLink>,
+}
+
+/// The race lab's part of a link.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RaceLink {
+    /// The level being played, by id (`None`: the list of levels).
+    pub level: Option<String>,
+    /// Its lock policy.
+    pub policy: Policy,
+    /// The thread of each step the learner chose.
+    pub picks: Vec<String>,
+}
+
+/// A thread name as the scenario language allows it: `[a-z][a-z0-9_]*`.
+fn is_name(s: &str) -> bool {
+    s.bytes().next().is_some_and(|c| c.is_ascii_lowercase())
+        && s.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
 }
 
 fn selection_part(s: &Selection) -> String {
@@ -89,6 +113,15 @@ fn parse_selection(v: &str) -> Option<Selection> {
 /// The fragment for a link (without `#`): `v2;` then `key=value` parts separated by `;`.
 pub fn to_fragment(l: &Link) -> String {
     let mut f = String::from("v2;");
+    if let Some(r) = &l.race {
+        f.push_str(&format!("r={};", r.level.as_deref().unwrap_or_default()));
+        if r.policy != Policy::V4_0 {
+            f.push_str(&format!("lk={};", r.policy.name()));
+        }
+        if !r.picks.is_empty() {
+            f.push_str(&format!("pk={};", r.picks.join(".")));
+        }
+    }
     if let Some(id) = &l.lesson {
         f.push_str(&format!("l={id};"));
     }
@@ -103,6 +136,11 @@ pub fn to_fragment(l: &Link) -> String {
     }
     if let Some(p) = l.page {
         f.push_str(&format!("pg={p};"));
+    }
+    if l.race.is_some() {
+        // The level is the scenario.
+        f.pop();
+        return f;
     }
     f.push_str("s=");
     f.push_str(&encode(l.scenario.as_bytes()));
@@ -150,6 +188,28 @@ pub fn from_fragment(f: &str) -> Result<Option<Link>, String> {
                         .ok_or_else(|| format!("the selection \"{v}\" in the link is damaged"))?,
                 )
             }
+            Some(("r", v)) if v2 => {
+                let level = (!v.is_empty()).then(|| v.to_string());
+                if let Some(id) = &level {
+                    race::level_index(id).ok_or_else(|| {
+                        format!("the race level \"{id}\" in the link does not exist")
+                    })?;
+                }
+                l.race.get_or_insert_with(RaceLink::default).level = level;
+            }
+            Some(("lk", v)) if v2 => {
+                l.race.get_or_insert_with(RaceLink::default).policy = Policy::from_name(v)
+                    .ok_or_else(|| {
+                        format!("the lock policy \"{v}\" in the link is not 4.0, none or fixed")
+                    })?;
+            }
+            Some(("pk", v)) if v2 => {
+                let picks: Vec<String> = v.split('.').map(str::to_string).collect();
+                if !picks.iter().all(|p| is_name(p)) {
+                    return Err(format!("the schedule \"{v}\" in the link is damaged"));
+                }
+                l.race.get_or_insert_with(RaceLink::default).picks = picks;
+            }
             Some(("pg", v)) if v2 => {
                 l.page = Some(
                     v.parse()
@@ -159,7 +219,14 @@ pub fn from_fragment(f: &str) -> Result<Option<Link>, String> {
             _ => return Err(bad()),
         }
     }
-    l.scenario = scenario.ok_or("the link has no scenario (s=)")?;
+    match (&l.race, scenario) {
+        (Some(r), _) if r.level.is_none() && !r.picks.is_empty() => {
+            return Err("the link has a schedule but no race level (r=)".into())
+        }
+        (Some(_), Some(_)) => return Err("the link has both a race level and a scenario".into()),
+        (Some(_), None) => {}
+        (None, s) => l.scenario = s.ok_or("the link has no scenario (s=)")?,
+    }
     Ok(Some(l))
 }
 
@@ -201,6 +268,7 @@ mod tests {
                 compare: true,
                 selection: Some(selection),
                 page: Some(4100),
+                race: None,
             };
             let f = to_fragment(&l);
             assert!(f.starts_with("v2;l=filesystems;c=1;t=3;sel="), "{f}");
@@ -219,6 +287,39 @@ mod tests {
             from_fragment("#v1;c=1;s=YQ").is_err(),
             "v1 had no side by side"
         );
+    }
+
+    #[test]
+    fn a_race_link_holds_the_level_the_policy_and_the_picks() {
+        let l = Link {
+            step: Some(30),
+            race: Some(RaceLink {
+                level: Some("r3".into()),
+                policy: Policy::Fixed,
+                picks: vec!["p".into(), "p".into(), "q".into()],
+            }),
+            ..Link::default()
+        };
+        let f = to_fragment(&l);
+        assert_eq!(f, "v2;r=r3;lk=fixed;pk=p.p.q;t=30");
+        assert_eq!(from_fragment(&f), Ok(Some(l)));
+        let list = Link {
+            race: Some(RaceLink::default()),
+            ..Link::default()
+        };
+        assert_eq!(to_fragment(&list), "v2;r=");
+        assert_eq!(from_fragment("#v2;r="), Ok(Some(list)));
+        assert!(from_fragment("#v2;r=r9").unwrap_err().contains("\"r9\""));
+        assert!(from_fragment("#v2;r=r1;lk=5.0")
+            .unwrap_err()
+            .contains("lock policy"));
+        assert!(from_fragment("#v2;r=r1;pk=a..b")
+            .unwrap_err()
+            .contains("schedule"));
+        assert!(from_fragment("#v2;r=r1;pk=A").is_err());
+        assert!(from_fragment("#v2;r=;pk=a").is_err());
+        assert!(from_fragment("#v2;r=r1;s=YQ").is_err());
+        assert!(from_fragment("#v1;r=r1").is_err(), "v1 had no race lab");
     }
 
     #[test]

@@ -5,9 +5,71 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use crate::boundary::explore::{Findings, Search};
+use crate::boundary::race::{self, Policy};
 use crate::boundary::Seek;
 use crate::lessons::LESSONS;
-use crate::share::Link;
+use crate::share::{Link, RaceLink};
+use crate::wire::Reply;
+
+/// Which part of DAX Lab is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// The sandbox: a scenario, the console and the lessons.
+    #[default]
+    Sandbox,
+    /// The race lab: the levels, played with the learner as the scheduler.
+    Races,
+}
+
+/// The level being played: which, under which lock policy, and the learner's picks so far.
+/// What the threads do follows from these (see `boundary::race::Game`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Race {
+    /// The level (an index of `boundary::race::level`).
+    pub level: usize,
+    /// The lock policy.
+    pub policy: Policy,
+    /// The thread that ran each step the learner chose, by name.
+    pub picks: Vec<String>,
+}
+
+/// Where an exploration is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExploreStatus {
+    /// The worker is exploring.
+    Running,
+    /// It is over: every interleaving ran, or the bound stopped it.
+    Done,
+    /// The learner stopped it.
+    Cancelled,
+    /// It could not run.
+    Failed(String),
+}
+
+/// An exploration of the level being played, run by the worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exploration {
+    /// Which exploration (the worker's replies name it).
+    pub id: u32,
+    /// The level explored.
+    pub level: usize,
+    /// Under which policy.
+    pub policy: Policy,
+    /// How.
+    pub search: Search,
+    /// Where it is.
+    pub status: ExploreStatus,
+    /// What it found so far.
+    pub findings: Findings,
+    /// Milliseconds it has taken so far, as the worker measured them.
+    pub elapsed_ms: f64,
+    /// Progress reports received.
+    pub updates: u32,
+}
+
+/// The most executions an exploration runs before it stops and says it is not complete.
+pub const EXPLORE_MAX: u64 = 200_000;
 
 /// What is selected: the views highlight it and the inspector shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -105,6 +167,14 @@ pub struct State {
     pub welcome: bool,
     /// Lines whose result is shown in hex.
     pub hex: Vec<u32>,
+    /// Sandbox or race lab.
+    pub mode: Mode,
+    /// The level being played (kept while the sandbox is shown).
+    pub race: Option<Race>,
+    /// Ids of the levels won.
+    pub won: Vec<String>,
+    /// The exploration of the level, if one was asked for.
+    pub explore: Option<Exploration>,
 }
 
 impl Default for State {
@@ -132,6 +202,10 @@ impl Default for State {
             notice: None,
             welcome: false,
             hex: Vec::new(),
+            mode: Mode::Sandbox,
+            race: None,
+            won: Vec::new(),
+            explore: None,
         }
     }
 }
@@ -194,6 +268,40 @@ pub enum Action {
     Welcome(bool),
     /// Show a result's bytes in hex, or as text again.
     ToggleHex(u32),
+    /// Show the sandbox or the race lab.
+    SetMode(Mode),
+    /// Open a level (from its start, under 4.0) or go back to the list of levels.
+    OpenLevel(Option<usize>),
+    /// Play the level under another lock policy (from its start).
+    SetPolicy(Policy),
+    /// Run the next step of the thread named so.
+    Pick(String),
+    /// Take back the last pick.
+    Undo,
+    /// Take back every pick.
+    Restart,
+    /// Make these the picks and show the end (the rest run by the default policy).
+    Finish(Vec<String>),
+    /// Make these the picks (an outcome of the explorer, to its end) and play them from step
+    /// `from`.
+    Replay {
+        /// The picks.
+        picks: Vec<String>,
+        /// The step to play from.
+        from: u32,
+    },
+    /// Keep only the first picks (the rest could not be made).
+    TrimPicks(usize),
+    /// A level was won.
+    Won(String),
+    /// Won levels restored from storage.
+    RestoreWon(Vec<String>),
+    /// Explore the level being played.
+    Explore(Search),
+    /// Stop the exploration.
+    CancelExplore,
+    /// The worker said something about an exploration.
+    Explored(Reply),
 }
 
 impl State {
@@ -212,8 +320,6 @@ impl State {
         let mut s = self.clone();
         match action {
             Action::Load(l) => {
-                s.draft = l.scenario.clone();
-                s.scenario = l.scenario;
                 s.step = l.step;
                 s.lesson = l
                     .lesson
@@ -224,6 +330,26 @@ impl State {
                 s.playing = false;
                 s.arrive = Arrive::Stay;
                 s.welcome = false;
+                s.explore = None;
+                match l.race {
+                    Some(r) => {
+                        s.mode = Mode::Races;
+                        s.compare = false;
+                        s.race = r
+                            .level
+                            .and_then(|id| race::level_index(&id))
+                            .map(|level| Race {
+                                level,
+                                policy: r.policy,
+                                picks: r.picks,
+                            });
+                    }
+                    None => {
+                        s.mode = Mode::Sandbox;
+                        s.draft = l.scenario.clone();
+                        s.scenario = l.scenario;
+                    }
+                }
             }
             Action::Edit(text) => s.draft = text,
             Action::Run => {
@@ -321,8 +447,157 @@ impl State {
                     s.hex.push(line);
                 }
             }
+            Action::SetMode(m) => {
+                if s.mode != m {
+                    s.mode = m;
+                    s.new_view();
+                    s.welcome = false;
+                    if m == Mode::Races {
+                        // The page-cache twin of a race makes no sense: one run is shown.
+                        s.compare = false;
+                    }
+                }
+            }
+            Action::OpenLevel(level) => {
+                s.mode = Mode::Races;
+                s.welcome = false;
+                s.new_view();
+                s.race = level
+                    .filter(|i| *i < race::level_count())
+                    .map(|level| Race {
+                        level,
+                        policy: Policy::V4_0,
+                        picks: Vec::new(),
+                    });
+                s.compare = false;
+                s.explore = None;
+            }
+            Action::SetPolicy(p) => {
+                if let Some(r) = s.race.as_mut().filter(|r| r.policy != p) {
+                    // A schedule made under one policy need not be possible under another.
+                    r.policy = p;
+                    r.picks.clear();
+                    s.explore = None;
+                    s.new_view();
+                }
+            }
+            Action::Pick(name) => {
+                if let Some(r) = s.race.as_mut() {
+                    r.picks.push(name);
+                    s.show_end();
+                }
+            }
+            Action::Undo => {
+                if s.race.as_mut().and_then(|r| r.picks.pop()).is_some() {
+                    s.show_end();
+                }
+            }
+            Action::Restart => {
+                if let Some(r) = s.race.as_mut() {
+                    r.picks.clear();
+                    s.show_end();
+                }
+            }
+            Action::Finish(picks) => {
+                if let Some(r) = s.race.as_mut() {
+                    r.picks = picks;
+                    s.show_end();
+                }
+            }
+            Action::Replay { picks, from } => {
+                if let Some(r) = s.race.as_mut() {
+                    r.picks = picks;
+                    s.step = Some(from);
+                    s.playing = true;
+                    s.arrive = Arrive::Stay;
+                }
+            }
+            Action::TrimPicks(n) => {
+                if let Some(r) = s.race.as_mut() {
+                    r.picks.truncate(n);
+                }
+            }
+            Action::Won(id) => {
+                if !s.won.contains(&id) {
+                    s.won.push(id);
+                }
+            }
+            Action::RestoreWon(won) => s.won = won,
+            Action::Explore(search) => {
+                if let Some(r) = &s.race {
+                    s.explore = Some(Exploration {
+                        id: s.explore.as_ref().map_or(1, |x| x.id + 1),
+                        level: r.level,
+                        policy: r.policy,
+                        search,
+                        status: ExploreStatus::Running,
+                        findings: Findings::default(),
+                        elapsed_ms: 0.0,
+                        updates: 0,
+                    });
+                }
+            }
+            Action::CancelExplore => {
+                if let Some(x) = s
+                    .explore
+                    .as_mut()
+                    .filter(|x| x.status == ExploreStatus::Running)
+                {
+                    x.status = ExploreStatus::Cancelled;
+                }
+            }
+            Action::Explored(reply) => {
+                fn running(x: &mut Option<Exploration>, id: u32) -> Option<&mut Exploration> {
+                    x.as_mut()
+                        .filter(|x| x.id == id && x.status == ExploreStatus::Running)
+                }
+                match reply {
+                    Reply::Ready => {}
+                    Reply::Progress {
+                        id,
+                        findings,
+                        elapsed_ms,
+                        done,
+                    } => {
+                        if let Some(x) = running(&mut s.explore, id) {
+                            x.findings = findings;
+                            x.elapsed_ms = elapsed_ms;
+                            x.updates += 1;
+                            if done {
+                                x.status = ExploreStatus::Done;
+                            }
+                        }
+                    }
+                    Reply::Failed { id, message } => {
+                        if let Some(x) = running(&mut s.explore, id) {
+                            x.status = ExploreStatus::Failed(message);
+                        }
+                    }
+                }
+            }
         }
         s
+    }
+
+    /// The level being played, when the race lab shows one.
+    pub fn playing_race(&self) -> Option<&Race> {
+        self.race.as_ref().filter(|_| self.mode == Mode::Races)
+    }
+
+    /// A new run is shown: from its end, nothing selected.
+    fn new_view(&mut self) {
+        self.step = None;
+        self.selection = None;
+        self.page = None;
+        self.playing = false;
+        self.arrive = Arrive::Stay;
+    }
+
+    /// A pick changed the run: show its end.
+    fn show_end(&mut self) {
+        self.step = None;
+        self.playing = false;
+        self.arrive = Arrive::Stay;
     }
 
     fn fresh_run(&mut self) {
@@ -337,6 +612,23 @@ impl State {
 
     /// The share link of this state.
     pub fn link(&self) -> Link {
+        if self.mode == Mode::Races {
+            return Link {
+                step: self.step,
+                selection: self.selection.clone(),
+                page: self.page,
+                race: Some(RaceLink {
+                    level: self
+                        .race
+                        .as_ref()
+                        .and_then(|r| race::level(r.level))
+                        .map(|l| l.id.to_string()),
+                    policy: self.race.as_ref().map_or(Policy::V4_0, |r| r.policy),
+                    picks: self.race.as_ref().map_or(Vec::new(), |r| r.picks.clone()),
+                }),
+                ..Link::default()
+            };
+        }
         Link {
             scenario: self.scenario.clone(),
             step: self.step,
@@ -344,6 +636,7 @@ impl State {
             compare: self.compare,
             selection: self.selection.clone(),
             page: self.page,
+            race: None,
         }
     }
 }
@@ -493,6 +786,7 @@ mod tests {
             compare: true,
             selection: Some(Selection::Vma("m".into())),
             page: Some(4097),
+            race: None,
         };
         let s = State::new().apply(Action::Load(l.clone()));
         assert_eq!(s.lesson, Some(3));
@@ -529,6 +823,128 @@ mod tests {
             format!("{}sync\n", page_cache_twin(s)),
             "a line added to the scenario is a line added to its twin"
         );
+    }
+
+    fn picks(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn a_level_is_played_by_picks_undone_one_at_a_time_and_its_link_holds_them() {
+        let s = State::new().apply(Action::SetMode(Mode::Races));
+        assert_eq!((s.mode, s.playing_race()), (Mode::Races, None));
+        let s = finished(s.apply(Action::OpenLevel(Some(0))), 17);
+        assert_eq!(
+            s.playing_race(),
+            Some(&Race {
+                level: 0,
+                policy: Policy::V4_0,
+                picks: vec![]
+            })
+        );
+        let s = s.apply(Action::Jump(3)).apply(Action::Pick("a".into()));
+        assert_eq!(s.step, None, "a pick shows its step");
+        let s = s
+            .apply(Action::Pick("b".into()))
+            .apply(Action::Pick("b".into()));
+        let s = s.apply(Action::Undo);
+        assert_eq!(s.race.as_ref().map(|r| r.picks.clone()), Some(picks("a b")));
+        let l = s.link();
+        assert_eq!(crate::share::to_fragment(&l), "v2;r=r1;pk=a.b");
+        let back = State::new().apply(Action::Load(l));
+        assert_eq!(back.race, s.race);
+        assert_eq!(back.mode, Mode::Races);
+        // Another policy starts the level again; undoing nothing changes nothing.
+        let s = s.apply(Action::SetPolicy(Policy::Fixed));
+        assert_eq!(
+            s.race.as_ref().map(|r| (r.policy, r.picks.len())),
+            Some((Policy::Fixed, 0))
+        );
+        assert_eq!(s.apply(Action::Undo), s);
+        // Back to the sandbox and to the race again: the level is kept.
+        let s = s.apply(Action::SetMode(Mode::Sandbox));
+        assert_eq!(s.playing_race(), None);
+        assert!(crate::share::to_fragment(&s.link()).starts_with("v2;s="));
+        assert_eq!(s.link().scenario, crate::boundary::FIRST_SCENARIO);
+        assert!(s
+            .apply(Action::SetMode(Mode::Races))
+            .playing_race()
+            .is_some());
+        assert_eq!(State::new().apply(Action::OpenLevel(Some(99))).race, None);
+    }
+
+    #[test]
+    fn a_replay_plays_from_its_step_and_a_refused_pick_is_trimmed() {
+        let s = State::new()
+            .apply(Action::OpenLevel(Some(0)))
+            .apply(Action::Replay {
+                picks: picks("a a b"),
+                from: 17,
+            });
+        assert_eq!((s.step, s.playing), (Some(17), true));
+        let s = s.apply(Action::TrimPicks(1));
+        assert_eq!(s.race.as_ref().map(|r| r.picks.clone()), Some(picks("a")));
+        let s = s.apply(Action::Finish(picks("a b b a")));
+        assert_eq!((s.step, s.playing), (None, false));
+        let s = s.apply(Action::Restart);
+        assert_eq!(s.race.as_ref().map(|r| r.picks.len()), Some(0));
+        let s = s
+            .apply(Action::Won("r1".into()))
+            .apply(Action::Won("r1".into()));
+        assert_eq!(s.won, vec!["r1".to_string()]);
+    }
+
+    #[test]
+    fn an_exploration_takes_only_its_own_replies_and_stops_when_cancelled() {
+        let s = State::new().apply(Action::Explore(Search::Exhaustive));
+        assert_eq!(s.explore, None, "nothing to explore outside a level");
+        let s = State::new()
+            .apply(Action::OpenLevel(Some(1)))
+            .apply(Action::Explore(Search::Exhaustive));
+        let x = s.explore.clone().expect("exploring");
+        assert_eq!((x.id, x.level, x.status), (1, 1, ExploreStatus::Running));
+        let found = |id, done, executions| {
+            Action::Explored(Reply::Progress {
+                id,
+                findings: Findings {
+                    complete: done,
+                    executions,
+                    ..Findings::default()
+                },
+                elapsed_ms: 5.0,
+                done,
+            })
+        };
+        let s = s.apply(found(1, false, 10)).apply(found(7, false, 99));
+        let x = s.explore.clone().expect("exploring");
+        assert_eq!(
+            (x.findings.executions, x.updates),
+            (10, 1),
+            "a stale reply is ignored"
+        );
+        let done = s.apply(found(1, true, 20));
+        assert_eq!(
+            done.explore.as_ref().map(|x| x.status.clone()),
+            Some(ExploreStatus::Done)
+        );
+        let cancelled = s.apply(Action::CancelExplore).apply(found(1, true, 20));
+        let x = cancelled.explore.clone().expect("kept");
+        assert_eq!(
+            (x.status, x.findings.executions),
+            (ExploreStatus::Cancelled, 10)
+        );
+        let again = cancelled.apply(Action::Explore(Search::Random { runs: 5, seed: 1 }));
+        assert_eq!(again.explore.as_ref().map(|x| x.id), Some(2));
+        let failed = again.apply(Action::Explored(Reply::Failed {
+            id: 2,
+            message: "no".into(),
+        }));
+        assert_eq!(
+            failed.explore.map(|x| x.status),
+            Some(ExploreStatus::Failed("no".into()))
+        );
+        // A new policy drops the exploration of the old one.
+        assert_eq!(again.apply(Action::SetPolicy(Policy::None)).explore, None);
     }
 
     #[test]

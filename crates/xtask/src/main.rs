@@ -364,18 +364,38 @@ fn test(root: &Path) -> Result {
     dist(root, None)?;
 
     say("6/7 bundle budget");
-    let wasm = std::fs::read_dir(root.join("dist"))
+    // The page's wasm is the budget's; the explorer's worker has its own, loaded only when a
+    // learner explores, and is reported beside it.
+    let wasms: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("dist"))
         .map_err(|e| format!("dist/: {e}"))?
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "wasm"))
-        .ok_or("dist/ has no .wasm file")?;
+        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .collect();
+    let named = |prefix: &str| {
+        wasms
+            .iter()
+            .find(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(prefix))
+            })
+            .cloned()
+    };
+    let wasm = named("daxlab-app").ok_or("dist/ has no daxlab-app .wasm file")?;
     let (size, limit) = (gzip_size(&wasm)?, budget(root)?);
     println!(
         "gzipped wasm: {size} bytes ({:.1} KB) of a {limit}-byte budget ({:.0}%)",
         size as f64 / 1000.0,
         size as f64 * 100.0 / limit as f64
     );
+    if let Some(w) = named("daxlab-explorer") {
+        let ws = gzip_size(&w)?;
+        println!(
+            "explorer's worker wasm: {ws} bytes ({:.1} KB) gzipped, outside the budget",
+            ws as f64 / 1000.0
+        );
+    }
     if size > limit {
         return Err(format!("bundle budget: the gzipped wasm is {size} bytes, over the {limit} bytes of web/budget.toml"));
     }

@@ -8,7 +8,9 @@
 //! named fields; the views never see the core's types of state.
 
 pub mod cells;
+pub mod explore;
 mod machine;
+pub mod race;
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -152,6 +154,17 @@ fn rows(events: &[Event], names: &Names, depth: &mut [usize]) -> Vec<EventRow> {
         .collect()
 }
 
+/// An invariant a run broke: which, after which step, and why in the kernel's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViolationRow {
+    /// The step after which it was found.
+    pub step: u32,
+    /// The invariant's name (`store_lost`, `deadlock`, ...).
+    pub name: &'static str,
+    /// What broke.
+    pub message: String,
+}
+
 /// How a command ended, as the views mark it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -268,21 +281,24 @@ pub enum Seek {
     Wait,
     /// A failure: an errno, a signal, a refusal.
     Error,
+    /// A step after which an invariant was found broken.
+    Violation,
 }
 
 impl Seek {
     /// Every kind, with its name on the page.
-    pub const ALL: [(Seek, &'static str); 5] = [
+    pub const ALL: [(Seek, &'static str); 6] = [
         (Seek::Command, "command"),
         (Seek::Copy, "copy"),
         (Seek::Fault, "fault"),
         (Seek::Wait, "lock wait"),
         (Seek::Error, "error"),
+        (Seek::Violation, "violation"),
     ];
-    /// The step mark it looks for.
+    /// The step mark it looks for (none for commands and violations, which the run lists).
     pub fn mark(self) -> u8 {
         match self {
-            Seek::Command => 0,
+            Seek::Command | Seek::Violation => 0,
             Seek::Copy => StepMark::COPY,
             Seek::Fault => StepMark::FAULT,
             Seek::Wait => StepMark::WAIT,
@@ -354,6 +370,8 @@ pub struct Run {
     pub mounts: Vec<MountInfo>,
     /// Kernel functions the run called (for lesson goals).
     pub called: Rc<BTreeSet<&'static str>>,
+    /// The invariants the run broke, in the order they broke.
+    pub violations: Vec<ViolationRow>,
     /// The whole run at a glance.
     pub overview: Strip,
     /// Names the scenario defines, for completion.
@@ -441,7 +459,19 @@ impl Running {
 
     /// The finished run.
     pub fn finish(self) -> Run {
-        let e = self.exec.borrow();
+        Run::of(self.text, self.scenario, self.exec, self.called)
+    }
+}
+
+impl Run {
+    /// The run `exec` of `scenario` (whose text is `text`), as the views show it.
+    fn of(
+        text: String,
+        scenario: Scenario,
+        exec: Rc<RefCell<Execution>>,
+        called: BTreeSet<&'static str>,
+    ) -> Run {
+        let e = exec.borrow();
         let names = Names::of(&e);
         let results: Vec<ResultRow> = e.results().iter().map(result_row).collect();
         let ok = results.iter().all(|r| r.ok() || !r.expect);
@@ -464,6 +494,15 @@ impl Running {
             })
             .collect();
         drop(m);
+        let violations = e
+            .violations()
+            .iter()
+            .map(|v| ViolationRow {
+                step: v.step,
+                name: v.invariant.name(),
+                message: v.message.to_string(),
+            })
+            .collect();
         let steps = e.steps();
         let n = (total as usize).min(steps.len());
         let overview = strip(
@@ -476,18 +515,19 @@ impl Running {
         drop(steps);
         drop(e);
         Run {
-            names: ScenarioNames::of(&self.scenario),
-            text: self.text,
+            names: ScenarioNames::of(&scenario),
+            text,
             total,
             lanes: names.threads.iter().map(|t| t.to_string()).collect(),
             results,
             ok,
             machine,
             mounts,
-            called: Rc::new(self.called),
+            called: Rc::new(called),
+            violations,
             overview,
-            scenario: self.scenario,
-            exec: self.exec,
+            scenario,
+            exec,
         }
     }
 }
@@ -609,12 +649,17 @@ impl Run {
 
     /// The nearest step after (or before) `from` that has `what`.
     pub fn seek(&self, what: Seek, from: u32, forward: bool) -> Option<u32> {
-        if what == Seek::Command {
-            let starts = self.results.iter().map(|r| r.start);
+        let listed: Option<Vec<u32>> = match what {
+            Seek::Command => Some(self.results.iter().map(|r| r.start).collect()),
+            Seek::Violation => Some(self.violations.iter().map(|v| v.step).collect()),
+            _ => None,
+        };
+        if let Some(steps) = listed {
+            let steps = steps.into_iter();
             return if forward {
-                starts.filter(|s| *s > from).min()
+                steps.filter(|s| *s > from).min()
             } else {
-                starts.filter(|s| *s < from).max()
+                steps.filter(|s| *s < from).max()
             };
         }
         let bit = what.mark();

@@ -105,13 +105,13 @@ fn dialog(label: String, class: &'static str, close: Callback<()>, body: Html) -
 }
 
 /// Keyboard shortcuts.
-pub const SHORTCUTS: [(&str, &str); 14] = [
+pub const SHORTCUTS: [(&str, &str); 18] = [
     ("→ / ←", "step forward / back"),
     ("Shift + → / ←", "ten steps forward / back"),
     ("Home / End", "first / last step"),
     (
         "[ / ]",
-        "previous / next of what \"find\" looks for (command, copy, fault, lock wait, error)",
+        "previous / next of what \"find\" looks for (command, copy, fault, lock wait, error, violation)",
     ),
     ("Space", "play / pause"),
     ("c", "page cache and DAX side by side"),
@@ -135,6 +135,10 @@ pub const SHORTCUTS: [(&str, &str); 14] = [
         "select the frame, lit in every view",
     ),
     ("v or Shift + Enter in a grid", "open the page's contents"),
+    ("1, 2, 3 in the race lab", "run that thread's next step"),
+    ("u or Backspace in the race lab", "undo the last step chosen"),
+    ("f in the race lab", "let the default order run the rest"),
+    ("e in the race lab", "explore every interleaving (again: cancel)"),
 ];
 
 /// The keyboard help.

@@ -15,15 +15,19 @@ use gloo::events::{EventListener, EventListenerOptions};
 use gloo::timers::callback::Interval;
 use gloo::timers::future::TimeoutFuture;
 use gloo::utils::{document, window};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::HtmlElement;
+use web_sys::{HtmlElement, MessageEvent, Worker};
 use yew::prelude::*;
 
 use super::Shared;
+use crate::boundary::explore::Search;
+use crate::boundary::race::{self, Game};
 use crate::boundary::{self, Run, Running, Scope, StepView, ViewOptions};
 use crate::lessons::LESSONS;
 use crate::share;
-use crate::state::{page_cache_twin, Action, Arrive, State};
+use crate::state::{page_cache_twin, Action, Arrive, ExploreStatus, Mode, Race, State};
+use crate::wire::{Reply, Request};
 use daxlab_core::lang::parse::ParseError;
 
 const PROGRESS_KEY: &str = "daxlab.lessons.done";
@@ -162,23 +166,30 @@ async fn run_in_slices(
 /// Run `scenario` (and its page-cache twin when `compare`), a slice of time at a time. A newer
 /// scenario cancels an older run; a console line that extends the scenario goes on from the
 /// end of the last run.
+///
+/// `shown` says whether the sandbox is on screen: a run that finishes while the race lab is
+/// shown does not tell the reducer its length (the race's run is the one shown).
 #[hook]
 pub fn use_runs(
     scenario: &str,
     compare: bool,
     lesson: Option<usize>,
+    shown: bool,
     dispatch: &Callback<Action>,
 ) -> Runs {
     let done = use_state(Done::default);
     let generation = use_mut_ref(|| 0u64);
     let last = use_mut_ref(Done::default);
     *last.borrow_mut() = (*done).clone();
+    let on_screen = use_mut_ref(|| shown);
+    *on_screen.borrow_mut() = shown;
     {
-        let (done, generation, last, dispatch) = (
+        let (done, generation, last, dispatch, on_screen) = (
             done.clone(),
             generation.clone(),
             last.clone(),
             dispatch.clone(),
+            on_screen.clone(),
         );
         let text = scenario.to_string();
         use_effect_keyed(
@@ -253,7 +264,11 @@ pub fn use_runs(
                     if current() {
                         // The reducer learns the run's length in the same turn as the run
                         // appears, so no frame shows one with the other's length.
-                        if let Some(r) = next.main.as_ref().filter(|r| r.text == text) {
+                        if let Some(r) = next
+                            .main
+                            .as_ref()
+                            .filter(|r| r.text == text && *on_screen.borrow())
+                        {
                             dispatch.emit(finished(r, lesson));
                         }
                         done.set(next);
@@ -281,11 +296,12 @@ fn finished(r: &Run, lesson: Option<usize>) -> Action {
     }
 }
 
-/// When the run on screen is the scenario's and the reducer does not know its length yet, or a
-/// lesson waits for its step (a lesson opened again on the run already made), tell it.
+/// When the run on screen is the one asked for (`wanted`: the scenario's text, or the race's)
+/// and the reducer does not know its length yet, or a lesson waits for its step (a lesson
+/// opened again on the run already made), tell it.
 #[hook]
-pub fn use_run_finished(runs: &Runs, state: &State, dispatch: &Callback<Action>) {
-    let run = runs.main.clone().filter(|r| r.text == state.scenario);
+pub fn use_run_finished(runs: &Runs, wanted: &str, state: &State, dispatch: &Callback<Action>) {
+    let run = runs.main.clone().filter(|r| r.text == wanted);
     let pending = state.arrive != Arrive::Stay;
     let fingerprint = (
         run.as_ref().map(|r| Rc::as_ptr(&r.0) as usize),
@@ -383,6 +399,9 @@ pub fn use_start(dispatch: &Callback<Action>) {
                     .collect();
                 dispatch.emit(Action::RestoreProgress(done));
             }
+            if let Some(won) = stored_wins() {
+                dispatch.emit(Action::RestoreWon(won));
+            }
             if !linked && progress.is_none() && get(WELCOMED_KEY).is_none() {
                 dispatch.emit(Action::Welcome(true));
             }
@@ -445,6 +464,26 @@ pub fn use_lesson_focus(lesson: Option<usize>) {
     );
 }
 
+/// Focus follows the race lab: opening a level moves it to the level's title, going back to
+/// the list to the level's entry (or the list's title when coming from the sandbox).
+#[hook]
+pub fn use_level_focus(mode: Mode, level: Option<usize>) {
+    let prev = use_mut_ref(|| (mode, level));
+    use_effect_keyed(
+        key(&(mode == Mode::Races, level)),
+        Box::new(move || {
+            let was = std::mem::replace(&mut *prev.borrow_mut(), (mode, level));
+            match (was, mode, level) {
+                (_, Mode::Races, Some(_)) => focus_id("level-title"),
+                ((Mode::Races, Some(i)), Mode::Races, None) => focus_id(&format!("level-{i}")),
+                ((Mode::Sandbox, _), Mode::Races, None) => focus_id("races-title"),
+                _ => {}
+            }
+            nothing()
+        }),
+    );
+}
+
 /// Keep the URL in step with the state, so a link opens the same state.
 #[hook]
 pub fn use_url(state: &State) {
@@ -492,9 +531,14 @@ fn typing(e: &web_sys::KeyboardEvent) -> bool {
 
 /// The keyboard shortcuts (see `SHORTCUTS` in the help).
 #[hook]
-pub fn use_keyboard(state: &State, run: Option<Shared<Run>>, dispatch: &Callback<Action>) {
-    let cur = use_mut_ref(|| (State::default(), None::<Shared<Run>>));
-    *cur.borrow_mut() = (state.clone(), run);
+pub fn use_keyboard(
+    state: &State,
+    run: Option<Shared<Run>>,
+    game: Option<Shared<Game>>,
+    dispatch: &Callback<Action>,
+) {
+    let cur = use_mut_ref(|| (State::default(), None::<Shared<Run>>, None::<Shared<Game>>));
+    *cur.borrow_mut() = (state.clone(), run, game);
     let dispatch = dispatch.clone();
     use_effect_keyed(
         0,
@@ -510,7 +554,7 @@ pub fn use_keyboard(state: &State, run: Option<Shared<Run>>, dispatch: &Callback
                     if e.default_prevented() || e.ctrl_key() || e.meta_key() || e.alt_key() {
                         return;
                     }
-                    let (s, run) = &*cur.borrow();
+                    let (s, run, game) = &*cur.borrow();
                     // A dialog is open: the keys are its own, but Escape closes it wherever
                     // the focus is.
                     if s.help || s.page.is_some() {
@@ -532,6 +576,11 @@ pub fn use_keyboard(state: &State, run: Option<Shared<Run>>, dispatch: &Callback
                             .and_then(|r| r.seek(s.seek, s.current(), forward))
                             .map(Action::Jump)
                     };
+                    if let Some(a) = game.as_ref().and_then(|g| race_key(&e.key(), s, g)) {
+                        e.prevent_default();
+                        dispatch.emit(a);
+                        return;
+                    }
                     let action = match (e.key().as_str(), e.shift_key()) {
                         ("ArrowRight", sh) => Some(Action::StepBy(if sh { 10 } else { 1 })),
                         ("ArrowLeft", sh) => Some(Action::StepBy(if sh { -10 } else { -1 })),
@@ -540,7 +589,7 @@ pub fn use_keyboard(state: &State, run: Option<Shared<Run>>, dispatch: &Callback
                         (" ", _) => Some(Action::SetPlaying(!s.playing)),
                         ("]", _) => seek(true),
                         ("[", _) => seek(false),
-                        ("c", _) => Some(Action::ToggleCompare),
+                        ("c", _) if s.mode == Mode::Sandbox => Some(Action::ToggleCompare),
                         ("t", _) => Some(Action::CycleTheme),
                         ("p", _) => Some(Action::TogglePresentation),
                         ("?", _) => Some(Action::ToggleHelp),
@@ -559,6 +608,248 @@ pub fn use_keyboard(state: &State, run: Option<Shared<Run>>, dispatch: &Callback
                 },
             );
             Box::new(move || drop(l))
+        }),
+    );
+}
+
+/// The race lab's keys: a digit runs that thread's next step, `u` (or Backspace) undoes, `f`
+/// lets the default policy run the rest, `e` explores (or stops exploring).
+fn race_key(key: &str, s: &State, game: &Game) -> Option<Action> {
+    let r = s.playing_race()?;
+    match key {
+        "u" | "Backspace" => Some(Action::Undo),
+        "f" => Some(Action::Finish(race::complete(r.level, r.policy, &r.picks))),
+        "e" => Some(match &s.explore {
+            Some(x) if x.status == ExploreStatus::Running => Action::CancelExplore,
+            _ => Action::Explore(Search::Exhaustive),
+        }),
+        _ => {
+            let n: usize = key.parse().ok().filter(|n| (1..=9).contains(n))?;
+            let name = game.thread_names().into_iter().nth(n - 1)?;
+            game.runnable(&name).then_some(Action::Pick(name))
+        }
+    }
+}
+
+/// The level being played, made again when the level, the policy or the picks change; and its
+/// run, for the time travel and the views.
+#[hook]
+pub fn use_game(race: Option<&Race>) -> (Option<Shared<Game>>, Option<Shared<Run>>) {
+    let game = use_memo(race.cloned(), |r| {
+        r.as_ref()
+            .and_then(|r| Game::new(r.level, r.policy, &r.picks).ok())
+            .map(Shared::new)
+    });
+    let game: Option<Shared<Game>> = (*game).clone();
+    let run = use_memo(game.clone(), |g| g.as_ref().map(|g| Shared::new(g.run())));
+    (game, (*run).clone())
+}
+
+/// The game of `race` alone (no run for the views): the threads as they were at an earlier
+/// step.
+#[hook]
+pub fn use_game_at(race: Option<&Race>) -> Option<Shared<Game>> {
+    let game = use_memo(race.cloned(), |r| {
+        r.as_ref()
+            .and_then(|r| Game::new(r.level, r.policy, &r.picks).ok())
+            .map(Shared::new)
+    });
+    (*game).clone()
+}
+
+const WON_KEY: &str = "daxlab.races.won";
+
+/// Levels won are kept in the browser; a link's pick that cannot be made is dropped, with a
+/// notice.
+#[hook]
+pub fn use_race_progress(game: Option<Shared<Game>>, won: &[String], dispatch: &Callback<Action>) {
+    let (dispatch, won) = (dispatch.clone(), won.to_vec());
+    use_effect_keyed(
+        key(&addr(&game)),
+        Box::new(move || {
+            let Some(g) = game else { return nothing() };
+            if let Some(r) = g.refused() {
+                dispatch.emit(Action::TrimPicks(r.at));
+                dispatch.emit(Action::Notice(Some(format!(
+                    "The schedule stops at pick {}: thread \"{}\" cannot run there.",
+                    r.at + 1,
+                    r.thread
+                ))));
+            }
+            let id = race::level(g.level()).map(|l| l.id.to_string());
+            if let (Some(_), Some(id)) = (g.win(), id) {
+                if !won.contains(&id) {
+                    let mut all = won.clone();
+                    all.push(id.clone());
+                    if let Some(s) = storage() {
+                        let _ = s.set_item(WON_KEY, &all.join(","));
+                    }
+                    dispatch.emit(Action::Won(id));
+                }
+            }
+            nothing()
+        }),
+    );
+}
+
+/// The levels won before, from storage.
+pub fn stored_wins() -> Option<Vec<String>> {
+    let v = storage()?.get_item(WON_KEY).ok().flatten()?;
+    Some(
+        v.split(',')
+            .filter(|x| race::level_index(x).is_some())
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+/// The file trunk makes to load the explorer's wasm in a worker (relative to the page, so
+/// the site works under a sub-path too).
+const WORKER_URL: &str = "./daxlab-explorer_loader.js";
+
+/// The explorer's worker, as the page holds it.
+struct ExplorerWorker {
+    worker: Worker,
+    /// The worker has said it listens.
+    ready: Rc<std::cell::Cell<bool>>,
+    /// A request waiting for that.
+    queued: Rc<std::cell::RefCell<Option<String>>>,
+    /// The exploration it is running.
+    busy: Rc<std::cell::Cell<Option<u32>>>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl ExplorerWorker {
+    fn spawn(dispatch: Callback<Action>) -> Result<Self, String> {
+        let worker = Worker::new(WORKER_URL)
+            .map_err(|e| format!("the explorer's worker could not start ({e:?})"))?;
+        let ready = Rc::new(std::cell::Cell::new(false));
+        let queued: Rc<std::cell::RefCell<Option<String>>> = Rc::default();
+        let busy: Rc<std::cell::Cell<Option<u32>>> = Rc::default();
+        let on_message = {
+            let (w, ready, queued, busy, d) = (
+                worker.clone(),
+                ready.clone(),
+                queued.clone(),
+                busy.clone(),
+                dispatch.clone(),
+            );
+            Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                let Ok(reply) = Reply::decode(&e.data().as_string().unwrap_or_default()) else {
+                    return;
+                };
+                match &reply {
+                    Reply::Ready => {
+                        ready.set(true);
+                        if let Some(q) = queued.borrow_mut().take() {
+                            let _ = w.post_message(&q.into());
+                        }
+                    }
+                    Reply::Progress { done: true, .. } | Reply::Failed { .. } => busy.set(None),
+                    Reply::Progress { .. } => {}
+                }
+                d.emit(Action::Explored(reply));
+            })
+        };
+        let on_error = {
+            let busy = busy.clone();
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+                e.prevent_default();
+                let why = e
+                    .dyn_ref::<web_sys::ErrorEvent>()
+                    .map(|e| e.message())
+                    .filter(|m| !m.is_empty())
+                    .unwrap_or_else(|| format!("{WORKER_URL} did not load"));
+                if let Some(id) = busy.take() {
+                    dispatch.emit(Action::Explored(Reply::Failed {
+                        id,
+                        message: format!("the explorer's worker failed: {why}"),
+                    }));
+                }
+            })
+        };
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(ExplorerWorker {
+            worker,
+            ready,
+            queued,
+            busy,
+            _on_message: on_message,
+            _on_error: on_error,
+        })
+    }
+
+    fn send(&self, id: u32, r: &Request) {
+        self.busy.set(Some(id));
+        let text = r.encode();
+        if self.ready.get() {
+            let _ = self.worker.post_message(&text.into());
+        } else {
+            *self.queued.borrow_mut() = Some(text);
+        }
+    }
+}
+
+impl Drop for ExplorerWorker {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}
+
+/// What the worker is asked to explore: the exploration's id, the scenario and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExploreJob {
+    /// The exploration.
+    pub id: u32,
+    /// The scenario.
+    pub text: String,
+    /// How.
+    pub search: Search,
+}
+
+/// Run the exploration asked for in the explorer's worker (made on first use, kept for the
+/// next). An exploration no longer wanted while the worker still runs it (cancelled, or the
+/// level or policy changed) stops the worker; the next one starts a fresh worker.
+#[hook]
+pub fn use_explorer(job: Option<ExploreJob>, dispatch: &Callback<Action>) {
+    let slot = use_mut_ref(|| None::<ExplorerWorker>);
+    let dispatch = dispatch.clone();
+    use_effect_keyed(
+        key(&job.as_ref().map(|j| j.id)),
+        Box::new(move || {
+            let Some(job) = job else { return nothing() };
+            if slot.borrow().is_none() {
+                match ExplorerWorker::spawn(dispatch.clone()) {
+                    Ok(w) => *slot.borrow_mut() = Some(w),
+                    Err(message) => {
+                        dispatch.emit(Action::Explored(Reply::Failed {
+                            id: job.id,
+                            message,
+                        }));
+                        return nothing();
+                    }
+                }
+            }
+            if let Some(w) = slot.borrow().as_ref() {
+                w.send(
+                    job.id,
+                    &Request::Start {
+                        id: job.id,
+                        text: job.text.clone(),
+                        search: job.search,
+                        max: crate::state::EXPLORE_MAX,
+                    },
+                );
+            }
+            Box::new(move || {
+                let busy = slot.borrow().as_ref().and_then(|w| w.busy.get());
+                if busy == Some(job.id) {
+                    // Dropping it terminates it.
+                    slot.borrow_mut().take();
+                }
+            })
         }),
     );
 }

@@ -9,6 +9,7 @@ mod grid;
 pub mod hooks;
 mod machine;
 mod panels;
+mod race;
 mod timeline;
 
 use std::ops::Deref;
@@ -17,8 +18,8 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use crate::boundary::{Run, StepView, ViewOptions};
-use crate::state::{Action, Selection, State};
-use hooks::{Runs, StepViews};
+use crate::state::{Action, ExploreStatus, Mode, Selection, State};
+use hooks::{ExploreJob, Runs, StepViews};
 
 /// A value shared by reference: equal only to itself, so a component given the same run or
 /// step view skips its render at once, whatever the size of what it holds.
@@ -70,11 +71,61 @@ pub fn app() -> Html {
     let dispatch: Callback<Action> = (*dispatch).clone();
 
     hooks::use_start(&dispatch);
-    let runs: Runs = hooks::use_runs(&state.scenario, state.compare, state.lesson, &dispatch);
-    hooks::use_run_finished(&runs, &state, &dispatch);
+    let sandbox = state.mode == Mode::Sandbox;
+    let racing = state.playing_race().cloned();
+    let (game, race_run) = hooks::use_game(racing.as_ref());
+    let sandbox_runs: Runs = hooks::use_runs(
+        &state.scenario,
+        state.compare && sandbox,
+        state.lesson,
+        sandbox,
+        &dispatch,
+    );
+    // In the race lab the run shown is the level's, as the picks have made it.
+    let runs = match (sandbox, &race_run) {
+        (true, _) => sandbox_runs,
+        (false, run) => Runs {
+            main: run.clone(),
+            twin: None,
+            error: None,
+            busy: false,
+            progress: 0,
+        },
+    };
+    let wanted = match (&game, sandbox) {
+        (Some(g), false) => g.text().to_string(),
+        _ => state.scenario.clone(),
+    };
+    hooks::use_run_finished(&runs, &wanted, &state, &dispatch);
+    hooks::use_race_progress(game.clone(), &state.won, &dispatch);
+    hooks::use_explorer(
+        state
+            .explore
+            .as_ref()
+            .filter(|x| x.status == ExploreStatus::Running)
+            .map(|x| ExploreJob {
+                id: x.id,
+                text: crate::boundary::race::program(x.level, x.policy),
+                search: x.search,
+            }),
+        &dispatch,
+    );
     // The step shown, within the run shown.
     let shown = runs.main.as_ref().map_or(0, |r| r.total);
     let step = state.step.unwrap_or(shown).min(shown);
+    // Looking back within the threads' steps (one pick each): the game as it was then.
+    let then_race = match (&racing, &game) {
+        (Some(r), Some(g)) if !sandbox => step
+            .checked_sub(g.start())
+            .map(|k| k as usize)
+            .filter(|k| *k < r.picks.len())
+            .map(|k| crate::state::Race {
+                picks: r.picks[..k].to_vec(),
+                ..r.clone()
+            }),
+        _ => None,
+    };
+    let then = hooks::use_game_at(then_race.as_ref());
     let opts = ViewOptions {
         scope: Default::default(),
         selected: match &state.selection {
@@ -87,8 +138,9 @@ pub fn app() -> Html {
     hooks::use_lesson_progress(&state, &runs, &dispatch);
     hooks::use_url(&state);
     hooks::use_player(state.playing, state.speed, &dispatch);
-    hooks::use_keyboard(&state, runs.main.clone(), &dispatch);
+    hooks::use_keyboard(&state, runs.main.clone(), game.clone(), &dispatch);
     hooks::use_lesson_focus(state.lesson);
+    hooks::use_level_focus(state.mode, racing.as_ref().map(|r| r.level));
 
     // The two big parts of the page, made again only when what they show changes.
     let timeline = {
@@ -174,6 +226,7 @@ pub fn app() -> Html {
         .map(|(_, e)| e.line);
     console::use_editor_follows(running_line.or(error_line));
     let body = match (&main, &views.main) {
+        _ if !sandbox && racing.is_none() => html! { { race::home(&state.won, &dispatch) } },
         (Some(run), Some(view)) => {
             html! {
                 <>
@@ -225,8 +278,12 @@ pub fn app() -> Html {
                         None => html! { <span>{ "Kernel: Linux 4.0" }</span> },
                     } }
                 </p>
+                <nav class="modes" aria-label="Parts of DAX Lab">
+                    <button onclick={toggle(Action::SetMode(Mode::Sandbox))} aria-pressed={sandbox.to_string()}>{ "Sandbox" }</button>
+                    <button onclick={toggle(Action::SetMode(Mode::Races))} aria-pressed={(!sandbox).to_string()} data-testid="races">{ "Race lab" }</button>
+                </nav>
                 <nav class="toolbar" aria-label="View options">
-                    <button onclick={toggle(Action::ToggleCompare)} aria-pressed={state.compare.to_string()} data-testid="compare">{ "Page cache | DAX" }</button>
+                    if sandbox { <button onclick={toggle(Action::ToggleCompare)} aria-pressed={state.compare.to_string()} data-testid="compare">{ "Page cache | DAX" }</button> }
                     <button onclick={toggle(Action::CycleTheme)}>{ format!("Theme: {theme}") }</button>
                     <button onclick={toggle(Action::TogglePresentation)} aria-pressed={state.presentation.to_string()}>{ "Presentation" }</button>
                     <button onclick={toggle(Action::ToggleHelp)} aria-label="Keyboard shortcuts" aria-haspopup="dialog">{ "?" }</button>
@@ -238,7 +295,15 @@ pub fn app() -> Html {
                     if runs.progress > 0 { format!("Running the scenario… {} steps", runs.progress) } else { "Running the scenario…".to_string() }
                 }</p>
             }
-            <main class="layout">
+            <main class={classes!("layout", (!sandbox).then_some(if racing.is_some() { "race" } else { "races-list" }))}>
+                if let (false, Some(r), Some(g)) = (sandbox, &racing, &game) {
+                    <div class="left">
+                        if let Some(l) = crate::boundary::race::level(r.level) { { race::level_panel(&l, r, g, &dispatch) } }
+                        { race::explorer(state.explore.as_ref(), r, g, &dispatch) }
+                    </div>
+                    <div class="sched">{ race::scheduler(g, then.as_deref(), r, step, shown, &dispatch) }</div>
+                }
+                if sandbox {
                 <div class="left">
                     if state.welcome { { panels::welcome(&dispatch) } }
                     { panels::lesson_panel(state.lesson, &state.done, main.as_deref(), step, &dispatch) }
@@ -255,6 +320,7 @@ pub fn app() -> Html {
                         dispatch: &dispatch,
                     }) }
                 </div>
+                }
                 { body }
             </main>
             if state.help { { dialog::help(&dispatch) } }

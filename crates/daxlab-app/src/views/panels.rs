@@ -75,6 +75,9 @@ fn step_events(run: &Run, v: &StepView, dispatch: &Callback<Action>) -> Html {
     html! {
         <div class="panel events" role="group" aria-label="Events of this step">
             <h3>{ format!("Step {} · thread {thread}", v.step) }</h3>
+            { for run.violations.iter().filter(|b| b.step == v.step && v.step > 0).map(|b| html! {
+                <p class="broken" data-testid="violation-here"><strong>{ format!("✖ {} broke after this step: ", b.name) }</strong>{ &b.message }</p>
+            }) }
             if v.step == 0 { <p class="empty">{ "Step 0: nothing has run yet. Step forward." }</p> }
             else if v.events.is_empty() { <p class="empty">{ "The thread ran to its next yield point without an event worth recording." }</p> }
             <ol class="graph" tabindex="0" aria-label="Call graph of this step">

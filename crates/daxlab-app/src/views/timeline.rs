@@ -59,6 +59,7 @@ fn strip(
     step: u32,
     label: String,
     names: Html,
+    broken: &[u32],
     d: &Callback<Action>,
 ) -> Html {
     let columns = s.marks.len().max(1);
@@ -88,6 +89,8 @@ fn strip(
                         for s.marks.iter().enumerate().filter(|(_, m)| **m & k.mark() != 0).map(|(c, _)| row((lanes + j) as u32, c, class, None))
                     }</> }) }
                     { for s.starts.iter().map(|c| html! { <line class="cmd" x1={c.column.to_string()} x2={c.column.to_string()} y1="0" y2={h.to_string()} /> }) }
+                    // An invariant broken after a step: a line through every row at its column.
+                    { for broken.iter().filter_map(|b| s.column(*b)).map(|c| html! { <rect class="violation" x={c.to_string()} y="0" width="1" height={h.to_string()} /> }) }
                     if let Some(c) = s.column(step) {
                         <rect class="now" x={c.to_string()} y="0" width="1" height={h.to_string()} />
                     }
@@ -163,6 +166,7 @@ pub fn timeline(p: TimelineArgs<'_>) -> Html {
     let next = run.seek(p.seek, step, true);
     let jump = |to: Option<u32>| to.map(|s| send(Action::Jump(s)));
 
+    let broken: Vec<u32> = run.violations.iter().map(|v| v.step).collect();
     let names = html! {
         <div class="names" aria-hidden="true">
             { for run.lanes.iter().map(|l| html! { <span>{ l.clone() }</span> }) }
@@ -178,6 +182,7 @@ pub fn timeline(p: TimelineArgs<'_>) -> Html {
             run.overview.per_column
         ),
         names.clone(),
+        &broken,
         d,
     );
     let det = run.detail(step, RADIUS);
@@ -191,6 +196,7 @@ pub fn timeline(p: TimelineArgs<'_>) -> Html {
             det.first + det.marks.len().max(1) as u32 - 1
         ),
         names,
+        &broken,
         d,
     );
     html! {
