@@ -15,7 +15,7 @@
 //! level the executions the explorer runs with partial-order reduction against naive
 //! enumeration (capped at [`NAIVE_CAP`]).
 //!
-//! `cargo bench -p daxlab-core --bench machine [-- --quick]`; `-- --profile r1|d|p|levels` runs
+//! `cargo bench -p daxlab-core --bench machine [-- --quick]`; `-- --profile r1|d|p|levels|explore` runs
 //! one path alone for a profiler.
 
 use std::cell::Cell;
@@ -242,7 +242,16 @@ fn main() {
                 }
             }
             Some("levels") => println!("[{}]", levels_reduction().join(",")),
-            _ => eprintln!("--profile r1|d|p|levels"),
+            Some("explore") => {
+                use daxlab_core::engine::explore::{explore, Mode};
+                for l in &daxlab_core::levels::LEVELS {
+                    let s = parse(&l.program(daxlab_core::state::Locking::V4_0)).expect("parses");
+                    let t = Instant::now();
+                    let r = explore(&s, Mode::Exhaustive { por: true }, usize::MAX).expect("ok");
+                    println!("{} {} executions in {:?}", l.id, r.executions, t.elapsed());
+                }
+            }
+            _ => eprintln!("--profile r1|d|p|levels|explore"),
         }
         return;
     }

@@ -281,7 +281,7 @@ pub fn run(root: &Path, json: bool, quick: bool) -> Result {
 }
 
 /// The cargo profile the explorer's web worker is built with.
-const EXPLORER_PROFILE: &str = "release";
+const EXPLORER_PROFILE: &str = "worker";
 
 /// One race level's figures.
 struct LevelRow {

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use super::exec::{Execution, RunOptions};
-use super::footprint::{conflict, Access};
+use super::footprint::{conflict, Access, Mask};
 use super::sched::{Choice, FirstRunnable, Pick, Scheduler};
 use super::trace::TraceMode;
 use crate::lang::command::Scenario;
@@ -350,6 +350,7 @@ impl Explorer {
             + 1;
         let mut clock: Vec<Vec<u32>> = vec![vec![0; threads]; threads];
         let mut stamp: Vec<Vec<u32>> = Vec::with_capacity(n);
+        let masks: Vec<Mask> = self.nodes.iter().map(|x| Mask::of(&x.foot)).collect();
         for i in 0..n {
             let p = self.nodes[i].chosen.0 as usize;
             let mut c = clock[p].clone();
@@ -358,6 +359,7 @@ impl Explorer {
                 let q = self.nodes[j].chosen.0 as usize;
                 if q == p
                     || self.nodes[j].group != self.nodes[i].group
+                    || !masks[j].may_conflict(&masks[i])
                     || !conflict(&self.nodes[j].foot, &self.nodes[i].foot)
                 {
                     continue;
