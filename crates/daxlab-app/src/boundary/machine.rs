@@ -135,6 +135,10 @@ pub struct Snapshot {
     pub by_mount: Vec<MountCounters>,
     /// What each listed frame of interest is (the selected one).
     pub frame: Option<(u64, FrameInfo)>,
+    /// The data cache (`None`: physically indexed, nothing to draw).
+    pub cache: Option<super::cache::CacheView>,
+    /// The `struct page` array beside the frames in use.
+    pub memmap: super::cache::MemmapView,
 }
 
 /// Which part of the machine to show: everything, or only what belongs to some mounts (side by
@@ -413,6 +417,8 @@ pub fn snapshot(
         counters,
         by_mount,
         frame: selected.map(|p| (p, frame_info(m, names, p))),
+        cache: None,
+        memmap: Default::default(),
     }
 }
 

@@ -7,6 +7,7 @@
 //! bounded by the marks: no event of the run is kept. Everything here is plain data with
 //! named fields; the views never see the core's types of state.
 
+pub mod cache;
 pub mod cells;
 mod machine;
 
@@ -729,13 +730,10 @@ impl Run {
                 info: frame_info(&m, &names, p),
             }
         });
-        let machine = Rc::new(machine::snapshot(
-            &m,
-            fork.counters(),
-            &names,
-            &opts.scope,
-            opts.selected,
-        ));
+        let mut snap = machine::snapshot(&m, fork.counters(), &names, &opts.scope, opts.selected);
+        snap.cache = cache::cache_view(&m, &events, opts.selected);
+        snap.memmap = cache::memmap_view(&m, &opts.scope);
+        let machine = Rc::new(snap);
         drop(m);
         StepView {
             step,
