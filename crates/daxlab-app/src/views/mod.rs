@@ -2,6 +2,7 @@
 //! [`App`] composes them; the effects that talk to the browser (running in slices, the URL,
 //! storage, keys, the play timer, focus) are custom hooks in [`hooks`].
 
+mod cache;
 mod console;
 mod dialog;
 mod flow;
@@ -9,6 +10,7 @@ mod grid;
 pub mod hooks;
 mod machine;
 mod panels;
+mod struct_page;
 mod timeline;
 
 use std::ops::Deref;
