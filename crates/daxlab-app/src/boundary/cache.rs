@@ -7,8 +7,6 @@
 //! is the page frames in use beside their `struct page` (or the gap where device memory has
 //! none), with what `get_user_pages` would find through each frame's PTE.
 
-use std::collections::BTreeMap;
-
 use daxlab_core::engine::trace::{Event, EventKind};
 use daxlab_core::state::dcache::{Indexing, LineOp};
 use daxlab_core::state::mem::{FrameUse, Pfn, PAGE_SIZE, RAM_BASE};
@@ -181,19 +179,26 @@ pub fn cache_view(m: &Machine, events: &[Event], selected: Option<u64>) -> Optio
         })
         .take(super::MAX_EVENTS)
         .collect();
-    // Stale lines and aliased frames, frame by frame.
-    let mut stale = BTreeMap::new();
-    let mut pages: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
-    for (_, _, l) in c.lines() {
-        let v = pages.entry(l.pfn.0).or_default();
-        let page = l.vaddr & !(PAGE_SIZE - 1);
-        if !v.contains(&page) {
-            v.push(page);
-        }
-    }
-    for pfn in pages.keys() {
-        for (s, w, _, st) in c.lines_of(&m.mem, Pfn(*pfn)) {
-            stale.insert((s, w), st);
+    // Aliased frames: the virtual pages each frame is cached under.
+    let mut pages: Vec<(u64, u64)> = c
+        .lines()
+        .map(|(_, _, l)| (l.pfn.0, l.vaddr & !(PAGE_SIZE - 1)))
+        .collect();
+    pages.sort_unstable();
+    pages.dedup();
+    let aliased = |pfn: u64| pages.iter().filter(|p| p.0 == pfn).count() > 1;
+    // Stale lines, frame by frame, by (set, way).
+    let mut stale: Vec<(u32, u32)> = Vec::new();
+    let mut last = None;
+    for &(pfn, _) in &pages {
+        if last != Some(pfn) {
+            stale.extend(
+                c.lines_of(&m.mem, Pfn(pfn))
+                    .into_iter()
+                    .filter(|x| x.3)
+                    .map(|x| (x.0, x.1)),
+            );
+            last = Some(pfn);
         }
     }
     let op_of = |va: u64, pfn: u64| {
@@ -202,14 +207,20 @@ pub fn cache_view(m: &Machine, events: &[Event], selected: Option<u64>) -> Optio
             .find(|e| e.pfn == pfn && va >= e.vaddr && va < e.vaddr + u64::from(e.lines) * line)
             .map(|e| e.op)
     };
-    let mut grid: BTreeMap<u32, Vec<Option<LineView>>> = BTreeMap::new();
+    // Sets holding lines, in set order (the cache lists its lines set-major).
+    let mut rows: Vec<SetRow> = Vec::new();
     let mut valid = 0;
     for (set, way, l) in c.lines() {
         valid += 1;
-        let row = grid
-            .entry(set)
-            .or_insert_with(|| vec![None; g.ways as usize]);
-        row[way as usize] = Some(LineView {
+        if rows.last().is_none_or(|r| r.set != set) {
+            rows.push(SetRow {
+                set,
+                sets: 1,
+                ways: vec![None; g.ways as usize],
+            });
+        }
+        let row = rows.last_mut().expect("pushed");
+        row.ways[way as usize] = Some(LineView {
             vaddr: l.vaddr,
             colour: g.colour_of(l.vaddr),
             pfn: l.pfn.0,
@@ -217,15 +228,15 @@ pub fn cache_view(m: &Machine, events: &[Event], selected: Option<u64>) -> Optio
             lines: 1,
             kernel: kernel(l.vaddr, l.pfn),
             dirty: l.dirty,
-            stale: stale.get(&(set, way)).copied().unwrap_or(false),
-            alias: pages.get(&l.pfn.0).is_some_and(|v| v.len() > 1),
+            stale: stale.contains(&(set, way)),
+            alias: aliased(l.pfn.0),
             op: op_of(l.vaddr, l.pfn.0),
         });
     }
     // Runs of sets.
-    let mut rows: Vec<SetRow> = Vec::new();
-    for (set, ways) in grid {
-        if let Some(last) = rows.last_mut() {
+    let mut runs: Vec<SetRow> = Vec::new();
+    for SetRow { set, ways, .. } in rows {
+        if let Some(last) = runs.last_mut() {
             let next = last.set + last.sets == set
                 && last.ways.iter().zip(&ways).all(|(a, b)| match (a, b) {
                     (None, None) => true,
@@ -246,8 +257,9 @@ pub fn cache_view(m: &Machine, events: &[Event], selected: Option<u64>) -> Optio
                 continue;
             }
         }
-        rows.push(SetRow { set, sets: 1, ways });
+        runs.push(SetRow { set, sets: 1, ways });
     }
+    let mut rows = runs;
     // Too many rows: keep those that matter (the selected frame, the step's lines, stale and
     // aliased lines), in set order.
     let hidden_rows = rows.len().saturating_sub(MAX_ROWS);
@@ -266,7 +278,7 @@ pub fn cache_view(m: &Machine, events: &[Event], selected: Option<u64>) -> Optio
                 .unwrap_or(0)
         };
         let mut order: Vec<usize> = (0..rows.len()).collect();
-        order.sort_by_key(|i| (std::cmp::Reverse(rank(&rows[*i])), *i));
+        order.sort_unstable_by_key(|i| (std::cmp::Reverse(rank(&rows[*i])), *i));
         let mut keep: Vec<usize> = order.into_iter().take(MAX_ROWS).collect();
         keep.sort_unstable();
         rows = keep.into_iter().map(|i| rows[i].clone()).collect();
@@ -414,14 +426,17 @@ pub fn memmap_view(m: &Machine, scope: &Scope) -> MemmapView {
         });
     }
     // How each mapped frame is mapped.
-    let mut special: BTreeMap<u64, bool> = BTreeMap::new();
+    let mut special: Vec<(u64, bool)> = Vec::new();
     for p in &m.processes {
         for v in p.mm.vmas.values() {
             for (_, pte) in p.mm.ptes_in(v.start, v.len) {
-                *special.entry(pte.pfn.0).or_default() |= pte.special;
+                special.push((pte.pfn.0, pte.special));
             }
         }
     }
+    // A frame mapped by any special PTE counts as special.
+    special.sort_unstable_by_key(|x| (x.0, !x.1));
+    special.dedup_by_key(|x| x.0);
     let in_scope = |ino: u64| {
         scope.mounts.is_none()
             || m.inodes.get(&ino).is_some_and(|i| {
@@ -443,7 +458,11 @@ pub fn memmap_view(m: &Machine, scope: &Scope) -> MemmapView {
             FrameUse::DeviceMemory { .. } => FrameKind::Device,
         };
         let page = f.usage.has_struct_page();
-        let gup = match (special.get(&pfn.0), page) {
+        let mapped = special
+            .binary_search_by_key(&pfn.0, |x| x.0)
+            .ok()
+            .map(|i| special[i].1);
+        let gup = match (mapped, page) {
             (None, _) => Gup::Unmapped,
             (Some(true), _) => Gup::Special,
             (Some(false), false) => Gup::NoPage,
