@@ -45,7 +45,10 @@ fn texts(c: &CacheView, l: &LineView) -> (String, String, String) {
     if l.stale {
         flags.push_str(" !");
     }
-    let bottom = format!("{:x}+{:x}", l.pfn, l.off);
+    let mut bottom = format!("{:x}+{:x}", l.pfn, l.off);
+    if l.lines > 1 {
+        bottom.push_str(&format!(" ×{}", l.lines));
+    }
     let runs = if l.lines > 1 {
         format!(
             "{} lines, {:#x}…{:#x}",
@@ -95,7 +98,7 @@ fn texts(c: &CacheView, l: &LineView) -> (String, String, String) {
 pub fn cache_panel(c: Option<&CacheView>, selected: Option<u64>, d: &Callback<Action>) -> Html {
     let Some(c) = c else {
         return html! {
-            <p class="note" data-testid="cache-note">{ "Data cache: x86-64's caches are physically indexed and tagged, so the user's and the kernel's addresses of a frame hit one line: no aliases, nothing to flush." }</p>
+            <p class="panel note" data-testid="cache-note">{ "Data cache: x86-64's caches are physically indexed and tagged, so the user's and the kernel's addresses of a frame hit one line: no aliases, nothing to flush." }</p>
         };
     };
     let ways = c.ways as usize;
@@ -125,7 +128,6 @@ pub fn cache_panel(c: Option<&CacheView>, selected: Option<u64>, d: &Callback<Ac
                             l.stale.then_some("stale"), l.alias.then_some("alias"), l.op.map(|_| "hit"), (l.lines > 1).then_some("run"), lit.then_some("lit"))}
                         aria-selected={lit.to_string()} aria-label={format!("{top} {bottom}: {title}")} title={title}>
                         <span class="t1">{ top }</span>{ " " }<span class="t2">{ bottom }</span>
-                        if l.lines > 1 { <span class="t2">{ format!("×{}", l.lines) }</span> }
                     </div>
                 }
             }

@@ -50,13 +50,19 @@ fn cell(i: usize, f: &MemFrame, stop: usize, selected: Option<u64>) -> Html {
         },
         f.kind.short()
     );
+    let short = if f.count > 1 {
+        format!("{} ×{}", f.kind.short(), f.count)
+    } else {
+        f.kind.short().to_string()
+    };
+    let sp = if f.page { "page ✓" } else { "no page" };
+    let label = format!("{frames} {short} {sp} {g}: {title}");
     html! {
         <div role="gridcell" class={classes!("mm", (f.count > 1).then_some("run"), lit.then_some("lit"))}
             tabindex={if i == stop { "0" } else { "-1" }} data-i={i.to_string()} data-pfn={f.pfn.to_string()}
-            aria-selected={lit.to_string()} aria-label={title.clone()} title={title}>
-            <span class={classes!("cell", f.kind.class())}><span class="t1">{ frames }</span><span class="t2">{
-                if f.count > 1 { format!("{} ×{}", f.kind.short(), f.count) } else { f.kind.short().to_string() } }</span></span>
-            if f.page { <span class="sp yes">{ "page ✓" }</span> } else { <span class="sp gap">{ "no page" }</span> }
+            aria-selected={lit.to_string()} aria-label={label} title={title}>
+            <span class={classes!("cell", f.kind.class())}><span class="t1">{ frames }</span>{ " " }<span class="t2">{ short }</span></span>
+            { " " }<span class={if f.page { "sp yes" } else { "sp gap" }}>{ sp }</span>{ " " }
             <span class="gup">{ g }</span>
         </div>
     }
