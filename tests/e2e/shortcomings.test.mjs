@@ -52,7 +52,10 @@ test('the aliasing-cache lesson from start to goal with the keyboard alone', asy
   await command(p, 'load m 8 4');
   await p.getByText('✓ Goal reached.').waitFor();
   assert.match(await p.locator('.results').textContent(), /"CCCC"/);
-  // The step of the load: the cache view lists the line it filled.
+  // The view goes to the load's step: the cache view lists the line it filled again, fresh.
+  await p.getByText(/^▶ Step \d+ is in line \d+: load m 8 4$/).waitFor();
+  assert.match(await p.locator('.cache-events').textContent(), /▼ filled 1 line of pfn 0x[0-9a-f]+ through the user's address/);
+  assert.equal(await p.locator(`${lines} .cell.stale`).count(), 0);
   await p.keyboard.press('Escape');
   assert.equal((await focused(p)).id, 'timeline');
   assert.deepEqual(await axe(p), []);

@@ -538,6 +538,25 @@ mod tests {
     }
 
     #[test]
+    fn a_load_that_fills_a_line_is_the_latest_step() {
+        // A console line shows the latest step that did something: the load's fill, not the
+        // copy of the write before it.
+        let text = format!(
+            "{}flush_dcache_page m 0\nload m 8 4\n",
+            crate::lessons::LESSONS[4].scenario
+        );
+        let r = run(&text).expect("valid");
+        let load = r.results.last().expect("the load");
+        let latest = r.latest().expect("a step");
+        assert!(
+            latest >= load.start && latest <= load.step,
+            "{latest} in {}..{}",
+            load.start,
+            load.step
+        );
+    }
+
+    #[test]
     fn x86_has_no_cache_view_and_device_memory_has_no_struct_page() {
         let r = run("device bank axonram size=16M\nmkfs ext2 /dev/bank\nmount /dev/bank /d -o dax\nopen f /d/f create\nwrite f 0 \"x\"\nmmap m f 0 4K shared r\nload m 0 1\n").expect("valid");
         let v = r.view(r.total, &ViewOptions::default());

@@ -602,8 +602,8 @@ impl Run {
         self.with_marks(|m| m.get(i).map(|s| s.thread.0 as usize))
     }
 
-    /// The last step that did something worth seeing: a copy, a zeroing, a fault, a wait or an
-    /// error.
+    /// The last step that did something worth seeing: a copy, a zeroing, a fault, a wait, an
+    /// error, or (on a virtually indexed cache) a line filled, written back or dropped.
     pub fn latest(&self) -> Option<u32> {
         self.with_marks(|m| m.iter().rposition(|s| s.marks != 0).map(|i| i as u32 + 1))
     }
