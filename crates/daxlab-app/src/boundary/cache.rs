@@ -277,11 +277,20 @@ pub fn cache_view(m: &Machine, events: &[Event], selected: Option<u64>) -> Optio
                 .max()
                 .unwrap_or(0)
         };
-        let mut order: Vec<usize> = (0..rows.len()).collect();
-        order.sort_unstable_by_key(|i| (std::cmp::Reverse(rank(&rows[*i])), *i));
-        let mut keep: Vec<usize> = order.into_iter().take(MAX_ROWS).collect();
-        keep.sort_unstable();
-        rows = keep.into_iter().map(|i| rows[i].clone()).collect();
+        let ranks: Vec<u8> = rows.iter().map(rank).collect();
+        // The highest ranks first, each in set order, until the rows are full.
+        let mut keep = vec![false; rows.len()];
+        let mut n = 0;
+        for r in (0..16).rev() {
+            for (i, k) in keep.iter_mut().enumerate() {
+                if ranks[i] == r && n < MAX_ROWS {
+                    *k = true;
+                    n += 1;
+                }
+            }
+        }
+        let mut k = keep.into_iter();
+        rows.retain(|_| k.next().unwrap_or(false));
     }
     Some(CacheView {
         cpu: g.cpu,
@@ -426,16 +435,17 @@ pub fn memmap_view(m: &Machine, scope: &Scope) -> MemmapView {
         });
     }
     // How each mapped frame is mapped.
-    let mut special: Vec<(u64, bool)> = Vec::new();
+    // (frame, 0 for a special PTE, 1 for a normal one): a frame mapped by any special PTE
+    // counts as special (it sorts first, and dedup keeps it).
+    let mut special: Vec<(u64, u64)> = Vec::new();
     for p in &m.processes {
         for v in p.mm.vmas.values() {
             for (_, pte) in p.mm.ptes_in(v.start, v.len) {
-                special.push((pte.pfn.0, pte.special));
+                special.push((pte.pfn.0, u64::from(!pte.special)));
             }
         }
     }
-    // A frame mapped by any special PTE counts as special.
-    special.sort_unstable_by_key(|x| (x.0, !x.1));
+    special.sort_unstable();
     special.dedup_by_key(|x| x.0);
     let in_scope = |ino: u64| {
         scope.mounts.is_none()
@@ -461,7 +471,7 @@ pub fn memmap_view(m: &Machine, scope: &Scope) -> MemmapView {
         let mapped = special
             .binary_search_by_key(&pfn.0, |x| x.0)
             .ok()
-            .map(|i| special[i].1);
+            .map(|i| special[i].1 == 0);
         let gup = match (mapped, page) {
             (None, _) => Gup::Unmapped,
             (Some(true), _) => Gup::Special,
@@ -554,6 +564,42 @@ mod tests {
             load.start,
             load.step
         );
+    }
+
+    #[test]
+    fn too_many_rows_keep_the_selected_frames_lines() {
+        // Loads 64 bytes apart fill every other set: 24 rows of one line each, then a load
+        // from a second page of the file, whose line is selected.
+        let mut text = String::from("arch armv5 pretend\ndevice d brd size=16M\nmkfs ext2 /dev/d\nmount /dev/d /x -o dax\nopen f /x/f create\nwrite f 0 fill=0x41 len=8K\nmmap m f 0 8K shared r\n");
+        for k in 0..24 {
+            text.push_str(&format!("load m {} 1\n", k * 64));
+        }
+        text.push_str("load m 4100 1\n");
+        let r = run(&text).expect("valid");
+        let all = r.view(r.total, &ViewOptions::default());
+        let c = all.machine.cache.as_ref().expect("cache");
+        assert_eq!(c.rows.len(), super::MAX_ROWS);
+        assert!(c.hidden_rows > 0);
+        assert!(
+            c.rows.windows(2).all(|w| w[0].set < w[1].set),
+            "in set order"
+        );
+        // The second page's frame.
+        let pfn = all.machine.vmas[0]
+            .ptes
+            .cells
+            .iter()
+            .find(|x| x.first == 1)
+            .and_then(|x| x.pfn)
+            .expect("page 1 mapped");
+        let sel = r.view(
+            r.total,
+            &ViewOptions {
+                selected: Some(pfn),
+                ..ViewOptions::default()
+            },
+        );
+        assert!(sel.machine.cache.as_ref().expect("cache").holds(pfn));
     }
 
     #[test]
