@@ -289,7 +289,7 @@ open f /mnt/dax/sparse create\ntruncate f 8K\nmmap m f 0 8K shared rw\nload m 0 
         era: "Linux 4.0, with device ... pretend (no 4.0 driver of these offers it)",
         text: &[
             "direct_access promises memory the CPU can load and store at any time. Some devices cannot keep that promise. A large memory behind a small window (a bank register picks which part the window shows) can be read through the block layer, which moves the window for each request; a mapping of the window's frames shows whatever part is selected now.",
-            "Here `pretend` makes the windowed device offer direct_access anyway. The mapping m shows file a (AAAA); then a write to file b, elsewhere on the device, moves the window. Nothing tells the mapping.",
+            "Here pretend makes the windowed device offer direct_access anyway. The mapping m shows file a (AAAA); then a write to file b, elsewhere on the device, moves the window. Nothing tells the mapping.",
             "A device whose accesses can stall (it must fetch the data first) is worse: through a DAX mapping the stall is inside one load instruction, which no page fault or preemption can interrupt, and the CPU stops. Load the stall scenario below and look at the simulated time.",
         ],
         scenario: until(DEVICES[0].1, "load m 0 4"),
