@@ -532,6 +532,19 @@ mod tests {
             .filter(|l| !l.kernel)
             .collect();
         assert!(user.iter().any(|l| l.stale), "{:?}", c.rows);
+        // The inspector of that frame lists its lines.
+        let pfn = user.iter().find(|l| l.stale).map(|l| l.pfn);
+        let sel = r.view(
+            cache_line,
+            &ViewOptions {
+                selected: pfn,
+                ..ViewOptions::default()
+            },
+        );
+        let (_, info) = sel.machine.frame.as_ref().expect("selected");
+        assert!(info.roles.iter().any(|r| r.what == "cache line"
+            && r.text.contains("user's")
+            && r.text.ends_with("STALE")));
         // The flush drops it, and the view of that step says so.
         let flush = r
             .results

@@ -513,5 +513,28 @@ pub fn frame_info(m: &Machine, names: &Names, pfn: u64) -> FrameInfo {
             }
         }
     }
+    if let Some(c) = &m.dcache {
+        let lines = c.lines_of(&m.mem, p);
+        for (set, way, l, stale) in lines.iter().take(8) {
+            role(
+                "cache line",
+                format!(
+                    "set {set} way {way}: {} {:#x}, offset {:#x}{}{}",
+                    if l.vaddr & !(PAGE_SIZE - 1) == p.kaddr() {
+                        "kernel's"
+                    } else {
+                        "user's"
+                    },
+                    l.vaddr,
+                    l.off,
+                    if l.dirty { ", dirty" } else { "" },
+                    if *stale { ", STALE" } else { "" }
+                ),
+            );
+        }
+        if lines.len() > 8 {
+            role("cache line", format!("+ {} more lines", lines.len() - 8));
+        }
+    }
     FrameInfo { roles }
 }
