@@ -1,7 +1,7 @@
 //! The lessons: one per part of `Documentation/filesystems/dax.txt` (Linux 4.0), each a short
 //! explanation, a scenario to start from and a goal the sandbox checks. No DOM here.
 
-use crate::boundary::{Run, Seek, Snapshot};
+use crate::boundary::{ResultRow, Run, Seek, Snapshot};
 
 /// A lesson.
 pub struct Lesson {
@@ -25,6 +25,9 @@ pub struct Lesson {
     pub focus: Focus,
     /// Where to look at that step.
     pub look: &'static str,
+    /// The scenario files of its concept (name, text): the lesson starts from part of the
+    /// first; the others are offered to load and compare.
+    pub more: &'static [(&'static str, &'static str)],
 }
 
 /// A step of a run, named by the command it belongs to and what happens in it.
@@ -63,8 +66,70 @@ fn dax_mounts(snap: &Snapshot) -> Vec<String> {
         .collect()
 }
 
+/// Whether a result is of command `word` (or an `expect` of it).
+fn is(r: &ResultRow, word: &str) -> bool {
+    let c = r.command.trim_start_matches("expect ");
+    c.starts_with(word) && c.as_bytes().get(word.len()) == Some(&b' ')
+}
+
+/// The text of a scenario file up to the first line that starts with `marker`: a lesson
+/// starts where the file's story needs the learner.
+const fn until(s: &'static str, marker: &str) -> &'static str {
+    let (b, m) = (s.as_bytes(), marker.as_bytes());
+    let mut i = 0;
+    while i + m.len() <= b.len() {
+        if i == 0 || b[i - 1] == b'\n' {
+            let mut k = 0;
+            while k < m.len() && b[i + k] == m[k] {
+                k += 1;
+            }
+            if k == m.len() {
+                let (head, _) = b.split_at(i);
+                return match std::str::from_utf8(head) {
+                    Ok(h) => h,
+                    Err(_) => panic!("not UTF-8"),
+                };
+            }
+        }
+        i += 1;
+    }
+    panic!("marker not in the scenario")
+}
+
+/// The shortcomings lab's scenario files, one list per concept, each file once; a lesson
+/// starts from the first of its list.
+macro_rules! files {
+    ($($name:literal => $file:literal,)*) => {
+        [$(($name, include_str!(concat!("../../../scenarios/shortcomings/", $file)))),*]
+    };
+}
+
+/// Virtually indexed caches.
+pub const CACHE: [(&str, &str); 5] = files![
+    "ARMv5, DAX: write() then a load is stale" => "armv5-dax-write-then-load-is-stale.dax",
+    "ARMv5, page cache: the same program is coherent" => "armv5-page-cache-write-then-load-is-coherent.dax",
+    "MIPS R4000, DAX: stale across colours" => "mips-r4k-dax-write-then-load-is-stale.dax",
+    "UltraSPARC, DAX: a store then read() is stale" => "sparc64-dax-store-then-read-is-stale.dax",
+    "x86-64, DAX: coherent" => "x86-64-dax-write-then-load-is-coherent.dax",
+];
+/// Memory without `struct page`.
+pub const PINNING: [(&str, &str); 3] = files![
+    "Pinning a DAX mapping fails" => "pinning-a-dax-mapping-fails.dax",
+    "sendfile and splice from a DAX file" => "sendfile-and-splice-from-a-dax-file.dax",
+    "ARMv5 without pte_special: a store never gets a writable PTE" => "armv5-dax-store-never-gets-a-writable-pte.dax",
+];
+/// Code still copied into RAM.
+pub const CODE: [(&str, &str); 1] = files![
+    "insmod copies, exec maps" => "insmod-copies-exec-maps.dax",
+];
+/// Devices that must not offer `direct_access`.
+pub const DEVICES: [(&str, &str); 2] = files![
+    "A window shows other data" => "window-pretend-shows-other-data.dax",
+    "A stall stops the CPU" => "stall-pretend-stops-the-cpu.dax",
+];
+
 /// The lessons in order.
-pub const LESSONS: [Lesson; 4] = [
+pub const LESSONS: [Lesson; 8] = [
     Lesson {
         id: "motivation",
         title: "The page cache copies; DAX does not",
@@ -86,6 +151,7 @@ write p 0 pattern=seq len=64K\nwrite d 0 pattern=seq len=64K\nfsync p\ndrop_cach
             }) && run.results.iter().any(|r| r.ok() && r.command.starts_with("read d"))
         },
         focus: Focus { command: "read p", seek: Some(Seek::Copy) },
+        more: &[],
         look: "This step is the read on the page-cache mount. Look at the copy arrows: each page is copied twice, device → page cache, then page cache → user; the page-cache grid of /mnt/pc/file holds every page. Press ] for the next copy.",
     },
     Lesson {
@@ -103,6 +169,7 @@ write p 0 pattern=seq len=64K\nwrite d 0 pattern=seq len=64K\nfsync p\ndrop_cach
             run.results.iter().any(|r| r.command.starts_with("mount") && r.message.as_deref().is_some_and(|v| v.contains("dax")) && r.errno.is_some())
         },
         focus: Focus { command: "mount", seek: None },
+        more: &[],
         look: "This step starts the mount. Its result says ok, and /proc/mounts under Block devices shows rw,relatime,dax. The command reference under the console lists mkfs's bs= and the device kinds.",
     },
     Lesson {
@@ -121,6 +188,7 @@ direct_access pmem0 sector=8 size=1M\ndirect_access bank sector=8 size=1M\ndirec
             run.results.iter().any(|r| r.command.starts_with("direct_access") && r.errno == Some("EINVAL"))
         },
         focus: Focus { command: "direct_access pmem0", seek: None },
+        more: &[],
         look: "This step calls brd's direct_access. The results list gives the pfn, the kernel address and the length: 4096, one page, although 1M was asked for. The next results are axonram's (the rest of the device) and the disk's (-EOPNOTSUPP).",
     },
     Lesson {
@@ -142,7 +210,97 @@ open f /mnt/dax/sparse create\ntruncate f 8K\nmmap m f 0 8K shared rw\nload m 0 
                 })
         },
         focus: Focus { command: "load m", seek: Some(Seek::Fault) },
+        more: &[],
         look: "This step is the read fault of load m 0 16: dax_fault finds a hole and maps the zeroed hole page read-only. Look at page 0 of mapping m in the process view (a hole page, H) and at the call graph.",
+    },
+    Lesson {
+        id: "aliasing-caches",
+        title: "Why 4.0 refuses DAX on ARM, MIPS and SPARC",
+        section: "dax.txt, \"Shortcomings\" (virtually indexed caches)",
+        era: "Linux 4.0, FS_DAX built anyway with arch armv5 pretend (4.0's Kconfig refuses it)",
+        text: &[
+            "The ARM926's data cache is indexed and tagged by virtual address. One page frame reached through two addresses, the program's mapping and the kernel's linear map (kaddr, which dax_io copies through), sits in two cache lines that know nothing of each other.",
+            "Here the program loads through its mapping, so a line holds the page's bytes under the user's address. write() then stores through kaddr; the store misses and goes to memory (the ARM926 allocates lines on reads only), and the user's line keeps the old bytes. DAX in 4.0 never calls flush_dcache_page: it has no struct page to pass. The next load hits the stale line. The cache view marks it ! and hatched; select its frame to light every line of it.",
+            "The page cache does not go stale: generic_perform_write calls flush_dcache_page after its copy, which writes back and drops the user's line (compare the page-cache scenario below). MIPS R4000 and UltraSPARC (VIPT, two or more page colours) go stale the same way when the two addresses have different colours.",
+            "What later kernels did: FS_DAX stayed off these architectures until Linux 6.9 moved the check to run time, where it belongs (a recent ARMv7 has no aliasing cache, and other architectures do): cpu_dcache_is_aliasing() says whether the data cache aliases, and alloc_dax refuses (-EOPNOTSUPP) a DAX device with operations, the filesystem kind that copies through kernel addresses. Device-dax (/dev/daxX.Y), which uses no kernel alias, is still allowed.",
+        ],
+        scenario: until(CACHE[0].1, "flush_dcache_page"),
+        task: "Repair it by hand: flush the page (flush_dcache_page m 0), then load m 8 4 again: the load must return the new bytes CCCC.",
+        check: |run, _| {
+            let flush = run.results.iter().filter(|r| r.ok() && r.command.starts_with("flush_dcache_page")).map(|r| r.step).min();
+            run.machine.arch == "armv5"
+                && run.mounts.iter().any(|m| m.dax)
+                && flush.is_some_and(|f| run.results.iter().any(|r| r.step > f && r.ok() && is(r, "load") && r.bytes.as_deref() == Some(b"CCCC")))
+        },
+        focus: Focus { command: "expect write f 8", seek: Some(Seek::Copy) },
+        look: "This step is write()'s copy through the kernel's address. In the data cache, the user's line (U) still holds AAAA: it is now marked stale (!). The next load will hit it.",
+        more: &CACHE,
+    },
+    Lesson {
+        id: "no-struct-page",
+        title: "Memory without struct page: nothing to pin",
+        section: "dax.txt, \"Shortcomings\" (get_user_pages, O_DIRECT, sendfile, splice)",
+        era: "Linux 4.0",
+        text: &[
+            "Every kernel path that hands user memory to a device or to another file pins it with get_user_pages, which returns struct pages. A DAX mapping is VM_MIXEDMAP and its PTEs are special (pte_special on x86-64): vm_normal_page returns NULL, so get_user_pages finds nothing and the call fails with EFAULT. Device memory such as axonram's has no struct page at all: the struct page view draws the gap.",
+            "vmsplice into a pipe and O_DIRECT from a DAX mapping fail; the same calls on a page-cache mapping succeed. O_DIRECT of a DAX file itself works: it needs no page of the file, only the user's buffer.",
+            "The document says sendfile() and splice() do not work on DAX. 4.0's code differs in the detail: ext2's DAX file operations have no splice_read, so splice falls back to default_file_splice_read, which reads into new pipe pages: it works, with the copy DAX exists to avoid. Load the sendfile scenario below: its results show both, the claim and what the code does (4.1 gave DAX files splice_read). Later kernels gave device memory struct pages (ZONE_DEVICE, 4.3), and from 4.5 DAX marks its PTEs _PAGE_DEVMAP so that get_user_pages can pin those pages.",
+        ],
+        scenario: until(PINNING[0].1, "# RDMA"),
+        task: "Register both mappings for RDMA (rdma_reg dm 0 8192, then rdma_reg pm 0 8192): the DAX one must fail with EFAULT, the page-cache one succeed.",
+        check: |run, snap| {
+            let mapping = |r: &ResultRow| {
+                let name = r.command.trim_start_matches("expect ").split(' ').nth(1).unwrap_or("");
+                snap.vmas.iter().find(|v| v.name == name).map(|v| v.mixedmap)
+            };
+            let reg = |dax: bool| run.results.iter().filter(|r| is(r, "rdma_reg")).any(|r| {
+                mapping(r) == Some(dax) && if dax { r.errno == Some("EFAULT") || (r.expect && r.ok() && r.command.ends_with("EFAULT")) } else { r.ok() && !r.command.ends_with("EFAULT") }
+            });
+            reg(true) && reg(false)
+        },
+        focus: Focus { command: "expect vmsplice dm", seek: None },
+        look: "This step starts vmsplice on the DAX mapping. The struct page view shows dm's frames with \"GUP ✗ special\" and pm's page-cache frames with \"GUP ✓\"; the call graph shows get_user_pages_fast giving up.",
+        more: &PINNING,
+    },
+    Lesson {
+        id: "code-in-ram",
+        title: "Code is still copied into RAM",
+        section: "dax.txt, \"Shortcomings\" (kernel and modules)",
+        era: "Linux 4.0",
+        text: &[
+            "A kernel module on a DAX filesystem is copied anyway: finit_module's load_module reads the whole file into a vmalloc'd buffer (kernel_read, which on DAX is dax_do_io: device → RAM), then moves its sections into the module's own pages. Two copies, and RAM holds the code, DAX or not. The RAM view shows the module's frames.",
+            "A user program is different: exec maps its text, and the loads of its instructions fault through dax_fault to the device's own frames. Only the ELF header is read (128 bytes); no page-cache page is made.",
+        ],
+        scenario: until(CODE[0].1, "exec /dax/prog"),
+        task: "Run the program from the same DAX filesystem (exec /dax/prog): its text must be mapped without a page-cache page.",
+        check: |run, snap| {
+            run.results.iter().any(|r| r.ok() && is(r, "exec"))
+                && run.called.contains("dax_fault")
+                && snap.counters.pagecache_pages == 0
+        },
+        focus: Focus { command: "expect insmod", seek: Some(Seek::Copy) },
+        look: "This step is kernel_read copying the module file from the device into a RAM buffer. Press ] for the next copy: move_module copies it again into the module's pages. The counters show both.",
+        more: &CODE,
+    },
+    Lesson {
+        id: "no-direct-access",
+        title: "Devices that must not offer direct_access",
+        section: "dax.txt, \"Implementation Tips for Block Driver Writers\" and \"Shortcomings\"",
+        era: "Linux 4.0, with device ... pretend (no 4.0 driver of these offers it)",
+        text: &[
+            "direct_access promises memory the CPU can load and store at any time. Some devices cannot keep that promise. A large memory behind a small window (a bank register picks which part the window shows) can be read through the block layer, which moves the window for each request; a mapping of the window's frames shows whatever part is selected now.",
+            "Here pretend makes the windowed device offer direct_access anyway. The mapping m shows file a (AAAA); then a write to file b, elsewhere on the device, moves the window. Nothing tells the mapping.",
+            "A device whose accesses can stall (it must fetch the data first) is worse: through a DAX mapping the stall is inside one load instruction, which no page fault or preemption can interrupt, and the CPU stops. Load the stall scenario below and look at the simulated time.",
+        ],
+        scenario: until(DEVICES[0].1, "load m 0 4"),
+        task: "Load through the mapping again (load m 0 4): it must silently return other bytes than AAAA.",
+        check: |run, _| {
+            run.results.iter().any(|r| r.ok() && r.command.starts_with("load ") && r.bytes.as_deref().is_some_and(|b| !b.is_empty() && b.iter().any(|x| *x != b'A')))
+                && run.text.contains("window") && run.text.contains("pretend")
+        },
+        focus: Focus { command: "expect write b", seek: Some(Seek::Copy) },
+        look: "This step writes file b: the window device moves its window to b's blocks. The mapping m still points at the window's frames.",
+        more: &DEVICES,
     },
 ];
 
@@ -161,11 +319,15 @@ mod tests {
     }
 
     /// What a learner would add to reach each goal.
-    const SOLUTIONS: [&str; 4] = [
+    const SOLUTIONS: [&str; 8] = [
         "read d 0 64K\n",
         "", // replaced below: the lesson needs its mkfs changed, not a line added
         "direct_access pmem0 sector=3 size=4K\n",
         "store m 0 \"hi\"\n",
+        "flush_dcache_page m 0\nload m 8 4\n",
+        "rdma_reg dm 0 8192\nrdma_reg pm 0 8192\n",
+        "exec /dax/prog\n",
+        "load m 0 4\n",
     ];
 
     #[test]
@@ -214,6 +376,15 @@ mod tests {
                 _ => {}
             }
             assert!(step < r.total, "{}: not the last step", l.id);
+        }
+    }
+
+    #[test]
+    fn the_other_scenarios_of_a_concept_do_not_reach_its_goal() {
+        for (i, l) in LESSONS.iter().enumerate() {
+            for (name, text) in l.more.iter().skip(1) {
+                assert!(!reached(i, text), "{}: {name} reaches the goal", l.id);
+            }
         }
     }
 

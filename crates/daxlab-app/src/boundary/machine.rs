@@ -135,6 +135,10 @@ pub struct Snapshot {
     pub by_mount: Vec<MountCounters>,
     /// What each listed frame of interest is (the selected one).
     pub frame: Option<(u64, FrameInfo)>,
+    /// The data cache (`None`: physically indexed, nothing to draw).
+    pub cache: Option<super::cache::CacheView>,
+    /// The `struct page` array beside the frames in use.
+    pub memmap: super::cache::MemmapView,
 }
 
 /// Which part of the machine to show: everything, or only what belongs to some mounts (side by
@@ -413,6 +417,8 @@ pub fn snapshot(
         counters,
         by_mount,
         frame: selected.map(|p| (p, frame_info(m, names, p))),
+        cache: None,
+        memmap: Default::default(),
     }
 }
 
@@ -505,6 +511,29 @@ pub fn frame_info(m: &Machine, names: &Names, pfn: u64) -> FrameInfo {
                     );
                 }
             }
+        }
+    }
+    if let Some(c) = &m.dcache {
+        let lines = c.lines_of(&m.mem, p);
+        for (set, way, l, stale) in lines.iter().take(8) {
+            role(
+                "cache line",
+                format!(
+                    "set {set} way {way}: {} {:#x}, offset {:#x}{}{}",
+                    if l.vaddr & !(PAGE_SIZE - 1) == p.kaddr() {
+                        "kernel's"
+                    } else {
+                        "user's"
+                    },
+                    l.vaddr,
+                    l.off,
+                    if l.dirty { ", dirty" } else { "" },
+                    if *stale { ", STALE" } else { "" }
+                ),
+            );
+        }
+        if lines.len() > 8 {
+            role("cache line", format!("+ {} more lines", lines.len() - 8));
         }
     }
     FrameInfo { roles }

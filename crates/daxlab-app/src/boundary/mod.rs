@@ -7,6 +7,7 @@
 //! bounded by the marks: no event of the run is kept. Everything here is plain data with
 //! named fields; the views never see the core's types of state.
 
+pub mod cache;
 pub mod cells;
 pub mod explore;
 mod machine;
@@ -641,8 +642,8 @@ impl Run {
         self.with_marks(|m| m.get(i).map(|s| s.thread.0 as usize))
     }
 
-    /// The last step that did something worth seeing: a copy, a zeroing, a fault, a wait or an
-    /// error.
+    /// The last step that did something worth seeing: a copy, a zeroing, a fault, a wait, an
+    /// error, or (on a virtually indexed cache) a line filled, written back or dropped.
     pub fn latest(&self) -> Option<u32> {
         self.with_marks(|m| m.iter().rposition(|s| s.marks != 0).map(|i| i as u32 + 1))
     }
@@ -774,13 +775,10 @@ impl Run {
                 info: frame_info(&m, &names, p),
             }
         });
-        let machine = Rc::new(machine::snapshot(
-            &m,
-            fork.counters(),
-            &names,
-            &opts.scope,
-            opts.selected,
-        ));
+        let mut snap = machine::snapshot(&m, fork.counters(), &names, &opts.scope, opts.selected);
+        snap.cache = cache::cache_view(&m, &events, opts.selected);
+        snap.memmap = cache::memmap_view(&m, &opts.scope);
+        let machine = Rc::new(snap);
         drop(m);
         StepView {
             step,

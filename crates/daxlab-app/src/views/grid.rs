@@ -193,9 +193,16 @@ pub fn one_tab_stop_per_grid() {
     }
 }
 
-/// A grid of cells: one Tab stop (the selected cell, or the first), arrow keys inside.
-pub fn grid(of: GridOf, cells: &Cells, selected: Option<u64>, dispatch: &Callback<Action>) -> Html {
-    let n = cells.cells.len();
+/// The keys and clicks of a grid of `n` cells in rows of `cols`: arrows move the one Tab stop,
+/// Enter or Space (or a click) selects the cell's frame, `v` or a double click opens it.
+pub(super) struct Nav {
+    pub onkeydown: Callback<KeyboardEvent>,
+    pub onclick: Callback<MouseEvent>,
+    pub ondblclick: Callback<MouseEvent>,
+}
+
+/// The handlers of a grid (see [`Nav`]).
+pub(super) fn nav(n: usize, cols: usize, dispatch: &Callback<Action>) -> Nav {
     let pfn_at = |cell: &HtmlElement| {
         cell.get_attribute("data-pfn")
             .and_then(|p| p.parse::<u64>().ok())
@@ -214,8 +221,8 @@ pub fn grid(of: GridOf, cells: &Cells, selected: Option<u64>, dispatch: &Callbac
             let to = match e.key().as_str() {
                 "ArrowRight" => Some((at + 1).min(last)),
                 "ArrowLeft" => Some(at.saturating_sub(1)),
-                "ArrowDown" => Some((at + COLS).min(last)),
-                "ArrowUp" => Some(at.saturating_sub(COLS)),
+                "ArrowDown" => Some((at + cols).min(last)),
+                "ArrowUp" => Some(at.saturating_sub(cols)),
                 "Home" => Some(0),
                 "End" => Some(last),
                 "Enter" | " " | "v" => {
@@ -258,6 +265,20 @@ pub fn grid(of: GridOf, cells: &Cells, selected: Option<u64>, dispatch: &Callbac
             }
         })
     };
+    Nav {
+        onkeydown,
+        onclick,
+        ondblclick,
+    }
+}
+
+/// A grid of cells: one Tab stop (the selected cell, or the first), arrow keys inside.
+pub fn grid(of: GridOf, cells: &Cells, selected: Option<u64>, dispatch: &Callback<Action>) -> Html {
+    let Nav {
+        onkeydown,
+        onclick,
+        ondblclick,
+    } = nav(cells.cells.len(), COLS, dispatch);
     let stop = cells
         .cells
         .iter()

@@ -243,6 +243,8 @@ fn machine(s: &Snapshot, selection: Option<&Selection>, d: &Callback<Action>) ->
                     </p>
                 </> },
             }, selection, d) }
+            { super::cache::cache_panel(s.cache.as_ref(), selected, d) }
+            { super::struct_page::memmap_panel(&s.memmap, selected, d) }
         </div>
     }
 }

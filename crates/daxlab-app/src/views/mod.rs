@@ -2,6 +2,7 @@
 //! [`App`] composes them; the effects that talk to the browser (running in slices, the URL,
 //! storage, keys, the play timer, focus) are custom hooks in [`hooks`].
 
+mod cache;
 mod console;
 mod dialog;
 mod flow;
@@ -10,6 +11,7 @@ pub mod hooks;
 mod machine;
 mod panels;
 mod race;
+mod struct_page;
 mod timeline;
 
 use std::ops::Deref;

@@ -354,6 +354,7 @@ pub fn lesson_panel(
                     }
                     { for l.text.iter().map(|t| html!{ <p>{ *t }</p> }) }
                     <p class="task"><strong>{ "Task: " }</strong>{ l.task }</p>
+                    { more(l, dispatch) }
                     if achieved { <p class="goal ok" role="status">{ "✓ Goal reached." }</p> }
                     else { <p class="goal" role="status">{ "Goal not reached yet: edit the scenario or type a command, then run." }</p> }
                     <div class="row">
@@ -363,5 +364,20 @@ pub fn lesson_panel(
                 </section>
             }
         }
+    }
+}
+
+/// The other scenarios of a lesson's concept, each loaded and run by one button.
+fn more(l: &crate::lessons::Lesson, d: &Callback<Action>) -> Html {
+    if l.more.len() < 2 {
+        return Html::default();
+    }
+    html! {
+        <div class="more-scenarios"><strong>{ "Compare: " }</strong>
+            { for l.more.iter().skip(1).map(|(name, text)| {
+                let (d, text) = (d.clone(), *text);
+                html! { <button class="chip" onclick={Callback::from(move |_: MouseEvent| { d.emit(Action::Edit(text.into())); d.emit(Action::Run); })}>{ *name }</button> }
+            }) }
+        </div>
     }
 }

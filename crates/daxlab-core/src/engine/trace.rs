@@ -616,6 +616,9 @@ impl StepMark {
     pub const WAIT: u8 = 8;
     /// Something failed: an errno, a signal, a refusal.
     pub const ERROR: u8 = 16;
+    /// The data cache filled, wrote back or dropped a line (only where the CPU has a modelled,
+    /// virtually indexed cache): what a load or a flush did, for the app's "latest step".
+    pub const CACHE: u8 = 32;
 
     /// The mark an event sets.
     pub fn of(kind: &EventKind) -> u8 {
@@ -625,6 +628,7 @@ impl StepMark {
             EventKind::Fault { .. } => Self::FAULT,
             EventKind::Wait { .. } => Self::WAIT,
             EventKind::Error { .. } | EventKind::Signal { .. } => Self::ERROR,
+            EventKind::Cache { .. } => Self::CACHE,
             _ => 0,
         }
     }

@@ -171,6 +171,12 @@ impl PhysMem {
         }
     }
 
+    /// The ranges of CPU-addressable device memory: first frame, frame count, owner. None of
+    /// their frames has a `struct page` in 4.0 (no `mem_map` entry, `pfn_valid` false).
+    pub fn device_ranges(&self) -> impl Iterator<Item = (Pfn, u64, DevId)> + '_ {
+        self.devices.iter().map(|(f, n, d)| (Pfn(*f), *n, *d))
+    }
+
     /// RAM frames in the machine.
     pub fn ram_pages(&self) -> u64 {
         self.ram_pages
