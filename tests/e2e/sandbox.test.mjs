@@ -193,6 +193,29 @@ test('the inspector shows a page-table entry selected in the process view', asyn
   await p.close();
 });
 
+test('each process has its own page tables, and the process view names whose they are', async () => {
+  const p = await page(b, { width: 1280, height: 1000 });
+  await p.goto(server.base + '/');
+  await runScenario(p, `device pmem0 brd size=16M
+mkfs ext2 /dev/pmem0
+mount /dev/pmem0 /dax -o dax
+open f /dax/f create
+write f 0 "hello"
+mmap m f 0 4K shared r
+load m 0 5
+process other {
+  mmap o f 0 4K shared r
+  load o 0 5
+}
+`);
+  const view = p.getByLabel('Process address space', { exact: true });
+  const text = await view.textContent();
+  assert.match(text, /process main · m 0x[0-9a-f]+ \/dax\/f shared r VM_MIXEDMAP · 1 of 1 pages mapped/);
+  assert.match(text, /process other · o 0x[0-9a-f]+ \/dax\/f shared r VM_MIXEDMAP · 1 of 1 pages mapped/);
+  assert.deepEqual(p.errors, []);
+  await p.close();
+});
+
 test('stepping is measured against a 60 Hz frame (reported, not asserted)', async () => {
   const p = await page(b);
   await p.goto(server.base + '/');

@@ -151,13 +151,18 @@ fn machine(s: &Snapshot, selection: Option<&Selection>, d: &Callback<Action>) ->
         Some(Selection::Pfn(x)) => Some(*x),
         _ => None,
     };
+    // Each process has its own page tables: name it when there is more than one.
+    let processes = s.vmas.iter().any(|v| v.process != s.vmas[0].process);
     let vmas = s
         .vmas
         .iter()
         .map(|v| Item {
             sel: Selection::Vma(v.name.clone()),
             testid: None,
-            label: html! { { format!("{} {:#x} {} {} {}{} · {} of {} pages mapped", v.name, v.start, v.file, if v.shared { "shared" } else { "private" }, if v.writable { "rw" } else { "r" }, if v.mixedmap { " VM_MIXEDMAP" } else { "" }, v.present, v.pages) } },
+            label: html! { <>
+                if processes { <strong>{ format!("process {} · ", v.process) }</strong> }
+                { format!("{} {:#x} {} {} {}{} · {} of {} pages mapped", v.name, v.start, v.file, if v.shared { "shared" } else { "private" }, if v.writable { "rw" } else { "r" }, if v.mixedmap { " VM_MIXEDMAP" } else { "" }, v.present, v.pages) }
+            </> },
             body: grid(GridOf::Ptes(v.name.clone()), &v.ptes, selected, d),
         })
         .collect();
