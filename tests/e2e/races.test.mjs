@@ -81,6 +81,11 @@ test('a learner wins R1 by the keyboard alone', async () => {
   const a = await p.locator('.thread').first().textContent();
   assert.match(a, /can run.*its next step:.*zero.*kernel stack: do_page_fault/);
   assert.ok(await p.getByTestId('run-a').isDisabled(), 'choices wait for the last step');
+  // So does its key: a digit pressed back in time neither picks nor jumps.
+  const back = await stepNumber(p);
+  await p.keyboard.press('1');
+  assert.equal(await stepNumber(p), back);
+  assert.match(p.url(), /#v2;r=r1;pk=a\.a\.a\.a\.a\.a\.a\.b(\.b){9}(\.a)*(;|$)/);
   assert.deepEqual(await axe(p), []);
   await shot(p, 'race-r1-won');
   assert.deepEqual(p.errors, []);

@@ -614,15 +614,23 @@ pub fn use_keyboard(
 
 /// The race lab's keys: a digit runs that thread's next step, `u` (or Backspace) undoes, `f`
 /// lets the default policy run the rest, `e` explores (or stops exploring).
+/// Looking back within the threads' steps, the keys that run steps do nothing, as their buttons
+/// are disabled there.
 fn race_key(key: &str, s: &State, game: &Game) -> Option<Action> {
     let r = s.playing_race()?;
+    let past = s.step.is_some_and(|st| {
+        st.checked_sub(game.start())
+            .is_some_and(|k| (k as usize) < r.picks.len())
+    });
     match key {
         "u" | "Backspace" => Some(Action::Undo),
+        "f" if past => None,
         "f" => Some(Action::Finish(race::complete(r.level, r.policy, &r.picks))),
         "e" => Some(match &s.explore {
             Some(x) if x.status == ExploreStatus::Running => Action::CancelExplore,
             _ => Action::Explore(Search::Exhaustive),
         }),
+        _ if past => None,
         _ => {
             let n: usize = key.parse().ok().filter(|n| (1..=9).contains(n))?;
             let name = game.thread_names().into_iter().nth(n - 1)?;
