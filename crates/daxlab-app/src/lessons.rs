@@ -220,7 +220,7 @@ open f /mnt/dax/sparse create\ntruncate f 8K\nmmap m f 0 8K shared rw\nload m 0 
         era: "Linux 4.0, FS_DAX built anyway with arch armv5 pretend (4.0's Kconfig refuses it)",
         text: &[
             "The ARM926's data cache is indexed and tagged by virtual address. One page frame reached through two addresses, the program's mapping and the kernel's linear map (kaddr, which dax_io copies through), sits in two cache lines that know nothing of each other.",
-            "Here the program loads through its mapping, so a line holds the page's bytes under the user's address. write() then stores through kaddr; the store misses and goes to memory (the ARM926 allocates lines on reads only), and the user's line keeps the old bytes. DAX in 4.0 never calls flush_dcache_page: it has no struct page to pass. The next load hits the stale line. The cache view marks it ! and hatched; select its frame to light every line of it.",
+            "Here the program loads through its mapping, so a line holds the page's bytes under the user's address. write() then stores through kaddr; the store misses and goes to memory (the ARM926 allocates lines on reads only), and the user's line keeps the old bytes. DAX in 4.0 never calls flush_dcache_page: dax_io and dax_fault work with the pfn and the kaddr that direct_access returns, not with pages (brd's frames do have struct pages, as the struct page view shows; pmem-like memory has none to pass). The next load hits the stale line. The cache view marks it ! and hatched; select its frame to light every line of it.",
             "The page cache does not go stale: generic_perform_write calls flush_dcache_page after its copy, which writes back and drops the user's line (compare the page-cache scenario below). MIPS R4000 and UltraSPARC (VIPT, two or more page colours) go stale the same way when the two addresses have different colours.",
             "What later kernels did: FS_DAX stayed off these architectures until Linux 6.9 moved the check to run time, where it belongs (a recent ARMv7 has no aliasing cache, and other architectures do): cpu_dcache_is_aliasing() says whether the data cache aliases, and alloc_dax refuses (-EOPNOTSUPP) a DAX device with operations, the filesystem kind that copies through kernel addresses. Device-dax (/dev/daxX.Y), which uses no kernel alias, is still allowed.",
         ],
@@ -242,7 +242,7 @@ open f /mnt/dax/sparse create\ntruncate f 8K\nmmap m f 0 8K shared rw\nload m 0 
         section: "dax.txt, \"Shortcomings\" (get_user_pages, O_DIRECT, sendfile, splice)",
         era: "Linux 4.0",
         text: &[
-            "Every kernel path that hands user memory to a device or to another file pins it with get_user_pages, which returns struct pages. A DAX mapping is VM_MIXEDMAP and its PTEs are special (pte_special on x86-64): vm_normal_page returns NULL, so get_user_pages finds nothing and the call fails with EFAULT. Device memory such as axonram's has no struct page at all: the struct page view draws the gap.",
+            "Every kernel path that hands user memory to a device or to another file pins it with get_user_pages, which returns struct pages. A DAX mapping is VM_MIXEDMAP and its PTEs are special (pte_special on x86-64): vm_normal_page returns NULL, so get_user_pages finds nothing and the call fails with EFAULT. Here the device is brd, whose frames are RAM pages with a struct page each (the struct page view shows them): what hides them is the special PTE. Memory a driver maps without RAM behind it, such as axonram's, has no struct page at all; type device p1 axonram size=16M in the console and the struct page view draws the gap.",
             "vmsplice into a pipe and O_DIRECT from a DAX mapping fail; the same calls on a page-cache mapping succeed. O_DIRECT of a DAX file itself works: it needs no page of the file, only the user's buffer.",
             "The document says sendfile() and splice() do not work on DAX. 4.0's code differs in the detail: ext2's DAX file operations have no splice_read, so splice falls back to default_file_splice_read, which reads into new pipe pages: it works, with the copy DAX exists to avoid. Load the sendfile scenario below: its results show both, the claim and what the code does (4.1 gave DAX files splice_read). Later kernels gave device memory struct pages (ZONE_DEVICE, 4.3), and from 4.5 DAX marks its PTEs _PAGE_DEVMAP so that get_user_pages can pin those pages.",
         ],
@@ -259,7 +259,7 @@ open f /mnt/dax/sparse create\ntruncate f 8K\nmmap m f 0 8K shared rw\nload m 0 
             reg(true) && reg(false)
         },
         focus: Focus { command: "expect vmsplice dm", seek: None },
-        look: "This step starts vmsplice on the DAX mapping. The struct page view shows dm's frames with \"GUP ✗ special\" and pm's page-cache frames with \"GUP ✓\"; the call graph shows get_user_pages_fast giving up.",
+        look: "This step starts vmsplice on the DAX mapping. The struct page view shows dm's frames with \"GUP ✗ special\" and pm's page-cache frames with \"GUP ✓\"; the call graph shows get_user_pages_fast giving up at the special PTE and the slow path, get_user_pages, failing with EFAULT.",
         more: &PINNING,
     },
     Lesson {

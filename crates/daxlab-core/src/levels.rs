@@ -74,7 +74,7 @@ pub const LEVELS: [Level; 7] = [
                 race will return to userspace and complete their store, only to have the loser \
                 overwrite their store with zeroes.",
         source: "the commit message",
-        goal: "Make b's store vanish.",
+        goal: "Make a finished store vanish (either thread's).",
         win: Invariant::StoreLost,
         fix: "ext2 stopped reporting the blocks it zeroes as new (4.6), and a per-index lock in \
               the DAX radix tree serialises faults on one page (4.7).",

@@ -60,7 +60,7 @@ impl Policy {
     /// What it means, in a sentence.
     pub fn describe(self) -> &'static str {
         match self {
-            Policy::V4_0 => "The locks of Linux 4.0, as dax.txt describes it.",
+            Policy::V4_0 => "The locks of Linux 4.0, the kernel dax.txt describes.",
             Policy::None => {
                 "Without i_mutex, i_mmap_rwsem, truncate_mutex and i_data_sem: what each 4.0 lock protects."
             }

@@ -1,7 +1,8 @@
 //! `asm/cacheflush.h` where the data cache is virtually indexed (ARMv5, MIPS R4000, sparc64):
 //! the hooks the page cache and the block layer call so that the user's alias and the
-//! kernel's alias of a page agree, and that 4.0's `fs/dax.c` never calls (it has no `struct
-//! page` to pass). On x86-64 they are empty and the trace does not show them.
+//! kernel's alias of a page agree, and that 4.0's `fs/dax.c` never calls (it works with the pfn
+//! and kaddr `direct_access` returns, not with pages; memory without `struct page` would have
+//! none to pass). On x86-64 they are empty and the trace does not show them.
 
 use crate::engine::cx::Cx;
 use crate::engine::footprint::{Access, Obj};

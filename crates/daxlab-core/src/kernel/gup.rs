@@ -25,30 +25,33 @@ fn page_of(a: u64) -> u64 {
 /// `_PAGE_SPECIAL`) the slow path, [`get_user_pages`], goes on. As in 4.0, pages pinned before
 /// a failure are returned ("`i ? i : -EFAULT`"); the error only when none was.
 pub async fn get_user_pages_fast(cx: &Cx, addr: u64, len: u64, write: bool) -> KResult<Vec<Pfn>> {
-    let pid = cx.pid;
-    let pages = pages_of(addr, len);
-    let mut fast = Vec::new();
-    // ARMv5 has no lockless walk of its own (mm/util.c's get_user_pages_fast is the slow
-    // path), and MIPS's takes the slow path "if (end < start || cpu_has_dc_aliases)".
-    use crate::state::Arch;
-    let lockless = !matches!(cx.config().arch, Arch::Armv5 | Arch::MipsR4k);
-    for a in pages.iter().filter(|_| lockless) {
-        let pte = cx.read(Obj::Pte(pid, *a), |m| m.process(pid).mm.pte(*a));
-        match pte.filter(|p| !p.special && (!write || p.writable)) {
-            Some(p) => fast.push(p.pfn),
-            None => break,
+    cx.call("get_user_pages_fast", async {
+        let pid = cx.pid;
+        let pages = pages_of(addr, len);
+        let mut fast = Vec::new();
+        // ARMv5 has no lockless walk of its own (mm/util.c's get_user_pages_fast is the slow
+        // path), and MIPS's takes the slow path "if (end < start || cpu_has_dc_aliases)".
+        use crate::state::Arch;
+        let lockless = !matches!(cx.config().arch, Arch::Armv5 | Arch::MipsR4k);
+        for a in pages.iter().filter(|_| lockless) {
+            let pte = cx.read(Obj::Pte(pid, *a), |m| m.process(pid).mm.pte(*a));
+            match pte.filter(|p| !p.special && (!write || p.writable)) {
+                Some(p) => fast.push(p.pfn),
+                None => break,
+            }
         }
-    }
-    if fast.len() == pages.len() {
-        return Ok(fast);
-    }
-    let rest = pages[fast.len()];
-    match get_user_pages(cx, rest, addr + len.max(1) - rest, write).await {
-        Ok(more) => fast.extend(more),
-        Err(e) if fast.is_empty() => return Err(e),
-        Err(_) => {}
-    }
-    Ok(fast)
+        if fast.len() == pages.len() {
+            return Ok(fast);
+        }
+        let rest = pages[fast.len()];
+        match get_user_pages(cx, rest, addr + len.max(1) - rest, write).await {
+            Ok(more) => fast.extend(more),
+            Err(e) if fast.is_empty() => return Err(e),
+            Err(_) => {}
+        }
+        Ok(fast)
+    })
+    .await
 }
 
 fn pages_of(addr: u64, len: u64) -> Vec<u64> {

@@ -27,6 +27,9 @@ pub enum VmFault {
         /// `vmf->page`.
         page: Option<Pfn>,
     },
+    /// `VM_FAULT_WRITE`: `do_wp_page` made the PTE writable, or copied the page (the caller
+    /// counts it as a write).
+    Write,
     /// `VM_FAULT_SIGBUS`.
     SigBus,
     /// `VM_FAULT_OOM`.
@@ -38,6 +41,7 @@ impl VmFault {
     pub fn name(self) -> &'static str {
         match self {
             VmFault::NoPage => "VM_FAULT_NOPAGE",
+            VmFault::Write => "VM_FAULT_WRITE",
             VmFault::Locked(_) | VmFault::Cow { .. } => "VM_FAULT_LOCKED",
             VmFault::SigBus => "VM_FAULT_SIGBUS",
             VmFault::Oom => "VM_FAULT_OOM",
@@ -580,9 +584,11 @@ async fn do_wp_page(
     pte: Pte,
     vm_ops: crate::state::ops::VmOps,
 ) -> (VmFault, bool) {
+    // Every way out that writes returns VM_FAULT_WRITE ("ret |= VM_FAULT_WRITE", 4.0
+    // mm/memory.c), at reuse and after a copy.
     if pte.anon {
         make_writable(cx, addr, pte);
-        return (VmFault::NoPage, false);
+        return (VmFault::Write, false);
     }
     if !vma.shared {
         // wp_page_copy: break COW into a new anonymous page. For a special (DAX) PTE there is no
@@ -634,7 +640,7 @@ async fn do_wp_page(
                 anon: true,
             },
         );
-        return (VmFault::NoPage, false);
+        return (VmFault::Write, false);
     }
     if pte.special {
         if let Some(f) = vm_ops.pfn_mkwrite {
@@ -643,7 +649,7 @@ async fn do_wp_page(
         // 4.0: vm_normal_page() is NULL for a special PTE; a shared writable mapping is simply
         // made writable ("reuse"). No ->page_mkwrite: no mtime update, no freeze protection.
         make_writable(cx, addr, pte);
-        return (VmFault::NoPage, false);
+        return (VmFault::Write, false);
     }
     // A page-cache page (for DAX: a hole page) in a shared writable mapping: do_page_mkwrite.
     let (r, major) = cx
@@ -654,12 +660,20 @@ async fn do_wp_page(
         .await;
     match r {
         VmFault::Locked(_) => {
-            // Relock the PTE: reuse it only if it is still the one that faulted.
-            if pte_at(cx, cx.pid, addr) == Some(pte) {
+            // Relocked: reused (VM_FAULT_WRITE) only if it is still the PTE that faulted.
+            let reused = pte_at(cx, cx.pid, addr) == Some(pte);
+            if reused {
                 make_writable(cx, addr, pte);
             }
             unlock_page(cx, vma, addr).await;
-            (VmFault::NoPage, major)
+            (
+                if reused {
+                    VmFault::Write
+                } else {
+                    VmFault::NoPage
+                },
+                major,
+            )
         }
         other => (other, major),
     }
