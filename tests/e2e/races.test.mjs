@@ -168,6 +168,22 @@ test('a long exploration can be cancelled, and the page answers keys meanwhile',
   await p.close();
 });
 
+test('switching the lock policy keeps the schedule: the winning order replayed under fixed wins nothing', async () => {
+  const p = await page(b, { width: 1366, height: 768 });
+  await p.goto(server.base + '/#v2;r=r1;pk=a.a.a.a.a.a.a.b.b.b.b.b.b.b.b.b.b');
+  await p.getByRole('heading', { name: /^R1 · / }).waitFor();
+  await p.keyboard.press('f');
+  await p.waitForFunction(() => /Level won/.test(document.querySelector('[data-testid=standing]')?.textContent ?? ''));
+  await p.getByRole('button', { name: 'fixed', exact: true }).click();
+  await p.waitForFunction(() => location.hash.includes('lk=fixed'));
+  // The schedule is still there (as far as the fixed locks let it go), and nothing is won.
+  await p.waitForFunction(() => /pk=a\.a\.a/.test(location.hash));
+  assert.ok(await picks(p) >= 3, 'the first picks are kept');
+  assert.doesNotMatch(await standing(p), /Level won/);
+  assert.deepEqual(p.errors, []);
+  await p.close();
+});
+
 test('under the fixed lock policy the winning schedule breaks nothing, and the explorer proves it', async () => {
   const p = await page(b, { width: 1366, height: 768 });
   await p.goto(server.base + '/#v2;r=r1');

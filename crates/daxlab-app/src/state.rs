@@ -474,9 +474,9 @@ impl State {
             }
             Action::SetPolicy(p) => {
                 if let Some(r) = s.race.as_mut().filter(|r| r.policy != p) {
-                    // A schedule made under one policy need not be possible under another.
+                    // The same schedule under the other locks: it plays as far as they let it
+                    // (the game stops at the first pick a thread cannot take, and says so).
                     r.policy = p;
-                    r.picks.clear();
                     s.explore = None;
                     s.new_view();
                 }
@@ -854,12 +854,13 @@ mod tests {
         let back = State::new().apply(Action::Load(l));
         assert_eq!(back.race, s.race);
         assert_eq!(back.mode, Mode::Races);
-        // Another policy starts the level again; undoing nothing changes nothing.
+        // Another policy keeps the schedule, to replay it under the other locks.
         let s = s.apply(Action::SetPolicy(Policy::Fixed));
         assert_eq!(
-            s.race.as_ref().map(|r| (r.policy, r.picks.len())),
-            Some((Policy::Fixed, 0))
+            s.race.as_ref().map(|r| (r.policy, r.picks.clone())),
+            Some((Policy::Fixed, picks("a b")))
         );
+        let s = s.apply(Action::Undo).apply(Action::Undo);
         assert_eq!(s.apply(Action::Undo), s);
         // Back to the sandbox and to the race again: the level is kept.
         let s = s.apply(Action::SetMode(Mode::Sandbox));
