@@ -346,6 +346,8 @@ pub fn lesson_panel(
                 <section class="panel lessons" aria-labelledby="lesson-title">
                     <h2 id="lesson-title" tabindex="-1">{ format!("Lesson {}: {}", i + 1, l.title) }</h2>
                     <p class="cite">{ format!("{} · {}", l.section, l.era) }</p>
+                    // Reached, it says so first: the lesson's text scrolls, its top stays in view.
+                    if achieved { <p class="goal ok" role="status">{ "✓ Goal reached." }</p> }
                     if let Some(f) = focus {
                         <div class="look">
                             <p><strong>{ format!("Where to look (step {f}{}): ", run.and_then(|r| r.running_at(f).first().map(|i| format!(", line {}", r.results[*i].line))).unwrap_or_default()) }</strong>{ l.look }</p>
@@ -355,8 +357,7 @@ pub fn lesson_panel(
                     { for l.text.iter().map(|t| html!{ <p>{ *t }</p> }) }
                     <p class="task"><strong>{ "Task: " }</strong>{ l.task }</p>
                     { more(l, dispatch) }
-                    if achieved { <p class="goal ok" role="status">{ "✓ Goal reached." }</p> }
-                    else { <p class="goal" role="status">{ "Goal not reached yet: edit the scenario or type a command, then run." }</p> }
+                    if !achieved { <p class="goal" role="status">{ "Goal not reached yet: edit the scenario or type a command, then run." }</p> }
                     <div class="row">
                         <button onclick={open(None)}>{ "All lessons" }</button>
                         if i + 1 < LESSONS.len() { <button onclick={open(Some(i + 1))}>{ "Next lesson" }</button> }
