@@ -75,3 +75,22 @@ test('a tampered link gets a clear message and a clean start', async () => {
   await shot(p, 'bad-link');
   await p.close();
 });
+
+test('a link pasted into an open page loads, and Back returns to the place before', async () => {
+  const p = await page(b, { width: 1366, height: 768 });
+  await p.goto(server.base + '/#v2;r=r4');
+  await p.getByRole('heading', { name: /^R4 · / }).waitFor();
+  // A classmate's link, pasted into the address bar of the open tab.
+  await p.evaluate(() => { location.hash = '#v2;r=r6'; });
+  await p.getByRole('heading', { name: /^R6 · / }).waitFor();
+  // The levels list, then Back: the level again; Back once more: R4, where the page started.
+  await p.getByRole('button', { name: 'All levels' }).click();
+  await p.waitForFunction(() => location.hash === '#v2;r=');
+  await p.goBack();
+  await p.getByRole('heading', { name: /^R6 · / }).waitFor();
+  await p.goBack();
+  await p.getByRole('heading', { name: /^R4 · / }).waitFor();
+  assert.match(p.url(), /#v2;r=r4$/);
+  assert.deepEqual(p.errors, []);
+  await p.close();
+});

@@ -484,21 +484,78 @@ pub fn use_level_focus(mode: Mode, level: Option<usize>) {
     );
 }
 
-/// Keep the URL in step with the state, so a link opens the same state.
+/// Keep the URL in step with the state, so a link opens the same state. Moving to another
+/// place (the sandbox or the race lab, a lesson, a level) is a new history entry, so the
+/// browser's Back returns to the place before; anything else within a place replaces the entry.
+/// A link pasted into the address bar, or Back and Forward, load the state the URL holds.
 #[hook]
-pub fn use_url(state: &State) {
-    let f = share::to_fragment(&state.link());
+pub fn use_url(state: &State, dispatch: &Callback<Action>) {
+    let link = state.link();
+    let f = share::to_fragment(&link);
+    let place = (
+        link.lesson.clone(),
+        link.race.as_ref().map(|r| r.level.clone()),
+    );
+    // What the URL holds now, by the page's own doing (to tell it from a navigation).
+    let shown = use_mut_ref(String::new);
+    let last_place = use_mut_ref(|| None::<(Option<String>, Option<Option<String>>)>);
+    let first = use_mut_ref(|| true);
+    // The state comes from a navigation (Back, Forward, a pasted link): the browser made the
+    // history entry already.
+    let navigated = use_mut_ref(|| false);
+    {
+        let (shown, navigated) = (shown.clone(), navigated.clone());
+        use_effect_keyed(
+            key(&f),
+            Box::new(move || {
+                let url = format!("#{f}");
+                let hash = window().location().hash().unwrap_or_default();
+                let first = std::mem::replace(&mut *first.borrow_mut(), false);
+                if first && !hash.is_empty() && hash != url {
+                    // The page opened on a link that is being loaded: leave it in the URL.
+                    return nothing();
+                }
+                if let Ok(h) = window().history() {
+                    let by_browser = std::mem::replace(&mut *navigated.borrow_mut(), false);
+                    let moved =
+                        !by_browser && last_place.borrow().as_ref().is_some_and(|p| *p != place);
+                    let null = wasm_bindgen::JsValue::NULL;
+                    let _ = if moved {
+                        h.push_state_with_url(&null, "", Some(&url))
+                    } else {
+                        h.replace_state_with_url(&null, "", Some(&url))
+                    };
+                    *last_place.borrow_mut() = Some(place);
+                    *shown.borrow_mut() = f;
+                }
+                nothing()
+            }),
+        );
+    }
+    let dispatch = dispatch.clone();
     use_effect_keyed(
-        key(&f),
+        0,
         Box::new(move || {
-            if let Ok(h) = window().history() {
-                let _ = h.replace_state_with_url(
-                    &wasm_bindgen::JsValue::NULL,
-                    "",
-                    Some(&format!("#{f}")),
-                );
-            }
-            nothing()
+            let load = move |_: &web_sys::Event| {
+                let hash = window().location().hash().unwrap_or_default();
+                if hash.trim_start_matches('#') == shown.borrow().as_str() {
+                    return;
+                }
+                match share::from_fragment(&hash) {
+                    Ok(Some(l)) => {
+                        *navigated.borrow_mut() = true;
+                        dispatch.emit(Action::Load(l));
+                    }
+                    Ok(None) => {}
+                    Err(e) => dispatch.emit(Action::Notice(Some(format!(
+                        "This link could not be opened: {e}."
+                    )))),
+                }
+            };
+            let w = window();
+            let a = EventListener::new(&w, "hashchange", load.clone());
+            let b = EventListener::new(&w, "popstate", load);
+            Box::new(move || drop((a, b)))
         }),
     );
 }

@@ -138,7 +138,7 @@ pub fn app() -> Html {
     };
     let views: StepViews = hooks::use_step_views(&runs, step, &opts, state.compare);
     hooks::use_lesson_progress(&state, &runs, &dispatch);
-    hooks::use_url(&state);
+    hooks::use_url(&state, &dispatch);
     hooks::use_player(state.playing, state.speed, &dispatch);
     hooks::use_keyboard(&state, runs.main.clone(), game.clone(), &dispatch);
     hooks::use_lesson_focus(state.lesson);
