@@ -118,6 +118,10 @@ pub enum Arrive {
     /// The last step that did something (a copy, a zeroing, a fault, a wait, an error): what
     /// the scenario's last change did, rather than its quiet last step.
     Latest,
+    /// After a console line: the last step that did something in that line's command (after
+    /// step `.0`, where the run stood), or else its end, where its result shows; never a step
+    /// of an earlier command.
+    LatestAfter(u32),
 }
 
 /// Everything the user has chosen.
@@ -366,6 +370,9 @@ impl State {
                     Arrive::Stay => {}
                     Arrive::Lesson => s.step = lesson.or(latest),
                     Arrive::Latest => s.step = latest,
+                    Arrive::LatestAfter(from) => {
+                        s.step = Some(latest.filter(|l| *l > from).unwrap_or(total))
+                    }
                 }
                 s.arrive = Arrive::Stay;
                 s.step = s.step.map(|x| x.min(total));
@@ -404,7 +411,7 @@ impl State {
                 s.draft = text.clone();
                 s.scenario = text;
                 s.step = None;
-                s.arrive = Arrive::Latest;
+                s.arrive = Arrive::LatestAfter(s.total);
                 s.playing = false;
                 s.console_error = None;
                 if s.history.last() != Some(&line) {
@@ -733,6 +740,35 @@ mod tests {
         assert!(s.scenario.ends_with("drop_caches\ndrop_caches\n"));
         assert_eq!(s.history, vec!["drop_caches".to_string()]);
         assert_eq!(s.console_error, None);
+    }
+
+    #[test]
+    fn a_console_line_arrives_in_its_own_command_or_at_its_result() {
+        let s = State::new().apply(Action::RunFinished {
+            total: 30,
+            lesson: None,
+            latest: Some(29),
+        });
+        // The new command did something at step 34 of 36: there.
+        let a = s
+            .clone()
+            .apply(Action::ConsoleAccepted("load m 0 4".into()))
+            .apply(Action::RunFinished {
+                total: 36,
+                lesson: None,
+                latest: Some(34),
+            });
+        assert_eq!(a.step, Some(34));
+        // It did nothing worth seeing: its end, where its result shows, not step 29 of an
+        // earlier command.
+        let b = s
+            .apply(Action::ConsoleAccepted("load m 0 4".into()))
+            .apply(Action::RunFinished {
+                total: 33,
+                lesson: None,
+                latest: Some(29),
+            });
+        assert_eq!(b.step, Some(33));
     }
 
     #[test]
