@@ -30,7 +30,7 @@ for (const [where, path] of [['root', '/'], ['sub-path', SUBPATH]]) {
     for (const name of ['Run', 'Step back', 'Step forward']) await p.getByRole('button', { name, exact: true }).waitFor();
     await p.getByRole('region', { name: 'Machine views' }).waitFor();
     await p.getByRole('region', { name: 'Timeline' }).waitFor();
-    assert.match(await p.getByRole('status', { name: 'Current step' }).textContent(), /^\d+ \/ 19$/);
+    assert.match(await p.getByRole('status', { name: 'Current step' }).textContent(), /^\d+ \/ 20$/);
     await shot(p, `first-page-${where}`);
     assert.deepEqual(p.errors, []);
     await p.close();
@@ -46,7 +46,7 @@ test('a first visit gets one sentence on DAX and a place to start; the run opens
   assert.match(await welcome.textContent(), /^DAX \(direct access\) lets a filesystem on memory-like storage skip the page cache[^.]*\.(Start|$)/);
   await idle(p);
   // Not the quiet last step: the last copy, the read of "hello".
-  assert.match(await p.getByRole('status', { name: 'Current step' }).textContent(), /^1[0-8] \/ 19$/);
+  assert.match(await p.getByRole('status', { name: 'Current step' }).textContent(), /^1[0-9] \/ 20$/);
   assert.match(await p.locator('.flow .arrow text').first().textContent(), /^copy 20 B · /);
   assert.deepEqual(await axe(p), []);
   await shot(p, 'welcome');
@@ -90,7 +90,7 @@ test('a scenario error keeps the last good views and marks its line in the edito
   const alert = p.getByRole('alert');
   await alert.waitFor();
   assert.match(await alert.textContent(), /line 2, col 1: unknown command "mmpa"; did you mean "mmap"\?/);
-  assert.match(await alert.textContent(), /The views show the last run that worked \(19 steps\)/);
+  assert.match(await alert.textContent(), /The views show the last run that worked \(20 steps\)/);
   // The last good run is still drawn.
   assert.equal((await p.getByTestId('proc-mounts').textContent()).trim(), '/dev/pmem0 /mnt/dax ext2 rw,relatime,dax 0 0');
   // Line 2 is marked in the editor, and the hint says so.

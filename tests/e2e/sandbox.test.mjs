@@ -59,19 +59,19 @@ test('step forward and back with keys and buttons; copies are drawn as arrows', 
   await p.goto(server.base + '/');
   await idle(p);
   await p.keyboard.press('Home');
-  await waitStep(p, /^0 \/ 19$/);
+  await waitStep(p, /^0 \/ 20$/);
   await p.getByText('Step 0: nothing has run yet').waitFor();
   await p.keyboard.press('ArrowRight');
-  await waitStep(p, /^1 \/ 19$/);
+  await waitStep(p, /^1 \/ 20$/);
   await p.getByRole('button', { name: 'Step forward', exact: true }).click();
-  await waitStep(p, /^2 \/ 19$/);
+  await waitStep(p, /^2 \/ 20$/);
   await p.getByRole('button', { name: 'Step back', exact: true }).click();
-  await waitStep(p, /^1 \/ 19$/);
+  await waitStep(p, /^1 \/ 20$/);
   // Next copy: the write's copy_from_iter.
   await p.getByRole('button', { name: 'Next copy' }).click();
   await p.locator('.flow .arrow:not(.zero)').first().waitFor();
   assert.match(await p.locator('.flow .arrow:not(.zero) text').first().textContent(), /^copy 20 B · copy_from_iter$/);
-  assert.match(await p.getByTestId('announce').textContent(), /^Step \d+ of 19\. Line 6: write f 0 "hello, direct access"\. .*copy 20 B by copy_from_iter/);
+  assert.match(await p.getByTestId('announce').textContent(), /^Step \d+ of 20\. Line 6: write f 0 "hello, direct access"\. .*copy 20 B by copy_from_iter/);
   await shot(p, 'step-with-copy');
   assert.deepEqual(p.errors, []);
   await p.close();
@@ -221,7 +221,7 @@ test('stepping is measured against a 60 Hz frame (reported, not asserted)', asyn
   await p.goto(server.base + '/');
   await idle(p);
   await p.keyboard.press('Home');
-  await waitStep(p, /^0 \/ 19$/);
+  await waitStep(p, /^0 \/ 20$/);
   const times = await p.evaluate(async () => {
     const out = [];
     const step = () => document.querySelector('[data-testid=step]').textContent;

@@ -101,16 +101,16 @@ async fn selecting_a_device_opens_it_in_the_inspector() {
 async fn the_timeline_rebuilds_the_state_at_a_step() {
     let root = mount();
     until("the timeline", || {
-        text(&root, "[data-testid=step]").ends_with("/ 19")
+        text(&root, "[data-testid=step]").ends_with("/ 20")
     })
     .await;
     // Step 0: nothing has run yet.
     set_range(&root, "0");
-    until("step 0", || text(&root, "[data-testid=step]") == "0 / 19").await;
+    until("step 0", || text(&root, "[data-testid=step]") == "0 / 20").await;
     assert!(text(&root, ".views").contains("No devices yet."));
     // Back to the end: the file is there again.
-    set_range(&root, "19");
-    until("the end", || text(&root, "[data-testid=step]") == "19 / 19").await;
+    set_range(&root, "20");
+    until("the end", || text(&root, "[data-testid=step]") == "20 / 20").await;
     assert!(text(&root, "[data-testid=file-12]").contains("i_size 20"));
     root.remove();
 }
@@ -175,15 +175,15 @@ async fn stepping_renders_within_a_frame() {
     // of a 60 Hz frame. Printed for the record.
     let root = mount();
     until("the timeline", || {
-        text(&root, "[data-testid=step]").ends_with("/ 19")
+        text(&root, "[data-testid=step]").ends_with("/ 20")
     })
     .await;
     let perf = gloo::utils::window().performance().expect("performance");
     let mut times = Vec::new();
-    for s in (0..=19).rev() {
+    for s in (0..=20).rev() {
         let t0 = perf.now();
         set_range(&root, &s.to_string());
-        let want = format!("{s} / 19");
+        let want = format!("{s} / 20");
         until("the step", || text(&root, "[data-testid=step]") == want).await;
         times.push(perf.now() - t0);
     }
