@@ -197,6 +197,6 @@ async fn stepping_renders_within_a_frame() {
         )
         .into(),
     );
-    assert_eq!(times.len(), 20);
+    assert_eq!(times.len(), 21);
     root.remove();
 }
