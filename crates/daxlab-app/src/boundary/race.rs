@@ -582,11 +582,25 @@ impl Game {
                 .collect();
             let (next, more_next) = if state == ThreadState::Runnable {
                 let all = self.play.preview(tid);
-                let list = all
-                    .iter()
-                    .take(MAX_NEXT)
-                    .map(|e| next_event(e, &names))
-                    .collect();
+                // A step that only yields: say so, and show what the step after it does.
+                let (mut list, all): (Vec<NextEvent>, Vec<Event>) = if all.is_empty() {
+                    let later = self.play.preview_steps(tid, 2);
+                    let first = NextEvent {
+                        kind: "yield",
+                        text: "a yield point (nothing happens), then:".into(),
+                    };
+                    (
+                        if later.is_empty() {
+                            Vec::new()
+                        } else {
+                            vec![first]
+                        },
+                        later,
+                    )
+                } else {
+                    (Vec::new(), all)
+                };
+                list.extend(all.iter().take(MAX_NEXT).map(|e| next_event(e, &names)));
                 (list, all.len().saturating_sub(MAX_NEXT))
             } else {
                 (Vec::new(), 0)

@@ -87,6 +87,12 @@ impl Play {
 
     /// The events `tid`'s next step would produce (nothing is changed).
     pub fn preview(&self, tid: Tid) -> Vec<Event> {
+        self.preview_steps(tid, 1)
+    }
+
+    /// The events of `tid`'s next `steps` steps if it alone runs them (on a copy), for a step
+    /// that only yields to see past it. Empty where it cannot run that far.
+    pub fn preview_steps(&self, tid: Tid, steps: usize) -> Vec<Event> {
         if !self
             .pending
             .as_ref()
@@ -95,7 +101,7 @@ impl Play {
             return Vec::new();
         }
         let mut picks = self.picks.clone();
-        picks.push(tid);
+        picks.extend(std::iter::repeat_n(tid, steps));
         let at = self.run.step();
         match replay(&self.scenario, &picks) {
             Ok((run, _)) => run
