@@ -114,6 +114,11 @@ test('the explorer runs in the worker with progress, lists the outcomes and repl
   await p.waitForFunction(() => document.querySelector('[data-testid=explore-status]')?.dataset.done === 'true', null, { timeout: 30000 });
   const status = await p.getByTestId('explore-status').textContent();
   assert.match(status, /^Complete: every interleaving ran\. \d+ executions · 2 outcomes/);
+  // The outcomes are brought into view when it is done (the column scrolls on its own).
+  await p.waitForFunction(() => {
+    const r = document.querySelector('.histogram .outcome').getBoundingClientRect();
+    return r.top >= 0 && r.top < innerHeight - 40;
+  });
   const seen = await p.evaluate(() => window.seen);
   assert.ok(seen.progress, 'a progress bar was shown while it ran');
   assert.ok(seen.statuses.some((s) => s.startsWith('Exploring…')), `progress was reported: ${seen.statuses.join(' | ')}`);

@@ -696,6 +696,26 @@ fn race_key(key: &str, s: &State, game: &Game) -> Option<Action> {
     }
 }
 
+/// When an exploration ends, its outcomes are brought into view (on a laptop they sit below the
+/// fold of the level's column, which scrolls on its own).
+#[hook]
+pub fn use_reveal_findings(explore: Option<&crate::state::Exploration>) {
+    let done = explore
+        .filter(|x| x.status != ExploreStatus::Running)
+        .map(|x| x.id);
+    use_effect_keyed(
+        key(&done),
+        Box::new(move || {
+            if done.is_some() {
+                if let Ok(Some(e)) = document().query_selector("[data-testid=explore-status]") {
+                    e.scroll_into_view_with_bool(true);
+                }
+            }
+            nothing()
+        }),
+    );
+}
+
 /// The level being played, made again when the level, the policy or the picks change; and its
 /// run, for the time travel and the views.
 #[hook]

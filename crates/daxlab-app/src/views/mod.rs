@@ -100,6 +100,7 @@ pub fn app() -> Html {
     };
     hooks::use_run_finished(&runs, &wanted, &state, &dispatch);
     hooks::use_race_progress(game.clone(), &state.won, &dispatch);
+    hooks::use_reveal_findings(state.explore.as_ref());
     hooks::use_explorer(
         state
             .explore
