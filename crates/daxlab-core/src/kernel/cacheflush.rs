@@ -9,7 +9,7 @@ use crate::engine::footprint::{Access, Obj};
 use crate::engine::trace::Loc;
 use crate::kernel::cpu;
 use crate::state::dcache::{DCache, LineEvent};
-use crate::state::mem::{Pfn, PhysMem};
+use crate::state::mem::{Pfn, PhysMem, PAGE_SIZE};
 
 fn aliasing(cx: &Cx) -> bool {
     cx.config().arch.dcache().is_some()
@@ -70,17 +70,16 @@ fn on_frame(
 /// where its cache aliases (`r4k_flush_cache_page`); sparc64's is empty (its lines are found
 /// by physical address).
 pub fn flush_cache_page(cx: &Cx, vaddr: u64, pfn: Pfn) {
-    let arch = cx.config().arch;
-    if aliasing(cx) && arch != crate::state::Arch::Sparc64 {
-        on_frame(cx, "flush_cache_page", pfn, |c, mem, ev| {
-            c.flush_range(
-                mem,
-                vaddr,
-                pfn,
-                0,
-                crate::state::mem::PAGE_SIZE as usize,
-                ev,
-            )
+    flush_alias_page(cx, "flush_cache_page", vaddr, pfn);
+}
+
+/// Write back and drop the lines of frame `pfn` reached through the page at `vaddr`, on the
+/// caches whose lines an address finds (the ARM926, the aliasing R4000); sparc64's are found by
+/// physical address and need nothing here.
+fn flush_alias_page(cx: &Cx, func: &'static str, vaddr: u64, pfn: Pfn) {
+    if aliasing(cx) && cx.config().arch != crate::state::Arch::Sparc64 {
+        on_frame(cx, func, pfn, |c, mem, ev| {
+            c.flush_range(mem, vaddr, pfn, 0, PAGE_SIZE as usize, ev)
         });
     }
 }
@@ -92,20 +91,7 @@ pub fn flush_cache_page(cx: &Cx, vaddr: u64, pfn: Pfn) {
 /// memory. Simplified: the model does it every time (it keeps no such flag), which never makes
 /// the page less coherent. sparc64's lines are found by physical address; nothing to do.
 pub fn update_mmu_cache(cx: &Cx, pfn: Pfn) {
-    let arch = cx.config().arch;
-    if aliasing(cx) && arch != crate::state::Arch::Sparc64 {
-        let kaddr = pfn.kaddr();
-        on_frame(cx, "update_mmu_cache", pfn, |c, mem, ev| {
-            c.flush_range(
-                mem,
-                kaddr,
-                pfn,
-                0,
-                crate::state::mem::PAGE_SIZE as usize,
-                ev,
-            )
-        });
-    }
+    flush_alias_page(cx, "update_mmu_cache", pfn.kaddr(), pfn);
 }
 
 /// `dma_map_page` before a device reads or writes `len` bytes at `at` by DMA: the streaming

@@ -15,7 +15,6 @@ use crate::engine::trace::SysResult;
 use crate::errno::Errno;
 use crate::kernel::{filemap, mmap, open, read_write, user};
 use crate::state::mem::FrameUse;
-use crate::state::OpenFlags;
 
 /// The descriptor name of the kernel's own open of the program.
 const FD: &str = "[exec]";
@@ -26,19 +25,7 @@ const BINPRM_BUF_SIZE: u64 = 128;
 
 /// `exec PATH`: returns the address of the text.
 pub async fn do_execve(cx: &Cx, path: &str) -> SysResult {
-    open::sys_open(
-        cx,
-        FD,
-        path,
-        OpenFlags {
-            rdonly: true,
-            ..OpenFlags::default()
-        },
-    )
-    .await?;
-    let r = cx.call("do_execve", run(cx)).await;
-    open::sys_close(cx, FD).await?;
-    r
+    open::with_file_open(cx, FD, path, cx.call("do_execve", run(cx))).await
 }
 
 async fn run(cx: &Cx) -> SysResult {

@@ -15,7 +15,7 @@ use crate::engine::trace::{Space, SysResult};
 use crate::errno::Errno;
 use crate::kernel::{cpu, filemap, open, read_write, user};
 use crate::state::mem::{FrameUse, Pfn, PAGE_SIZE};
-use crate::state::{Module, OpenFlags};
+use crate::state::Module;
 use crate::timing;
 
 /// The descriptor name the kernel's own open of the file uses (no scenario name can clash:
@@ -40,19 +40,7 @@ fn alloc(cx: &Cx, n: u64, usage: FrameUse) -> Result<Vec<Pfn>, Errno> {
 
 /// `insmod PATH` → `finit_module(fd)`: returns the module's size.
 pub async fn finit_module(cx: &Cx, path: &str) -> SysResult {
-    open::sys_open(
-        cx,
-        FD,
-        path,
-        OpenFlags {
-            rdonly: true,
-            ..OpenFlags::default()
-        },
-    )
-    .await?;
-    let r = cx.call("finit_module", load(cx, path)).await;
-    open::sys_close(cx, FD).await?;
-    r
+    open::with_file_open(cx, FD, path, cx.call("finit_module", load(cx, path))).await
 }
 
 async fn load(cx: &Cx, path: &str) -> SysResult {

@@ -185,6 +185,29 @@ pub async fn sys_open(cx: &Cx, fd: &str, path: &str, flags: OpenFlags) -> SysRes
     Ok(ino)
 }
 
+/// Run `f` with file `path` open read-only as descriptor `fd` of the calling process (what
+/// `insmod` and `exec` do before `finit_module` and `do_execve` read it), closing it after.
+pub async fn with_file_open<F: std::future::Future<Output = SysResult>>(
+    cx: &Cx,
+    fd: &'static str,
+    path: &str,
+    f: F,
+) -> SysResult {
+    sys_open(
+        cx,
+        fd,
+        path,
+        OpenFlags {
+            rdonly: true,
+            ..OpenFlags::default()
+        },
+    )
+    .await?;
+    let r = f.await;
+    sys_close(cx, fd).await?;
+    r
+}
+
 /// `close(fd)`: the descriptor goes; the file goes with its last reference.
 pub async fn sys_close(cx: &Cx, fd: &str) -> SysResult {
     let f = cx.write(Obj::Files, |m| {

@@ -468,15 +468,9 @@ mod tests {
     use crate::state::mem::FrameUse;
 
     fn arm() -> Geometry {
-        Geometry {
-            cpu: "ARM926EJ-S",
-            size: 16 << 10,
-            ways: 4,
-            line: 32,
-            indexing: Indexing::Vivt,
-            write_back: true,
-            write_allocate: false,
-        }
+        crate::state::Arch::Armv5
+            .dcache()
+            .expect("the ARM926 has a data cache")
     }
 
     #[test]
