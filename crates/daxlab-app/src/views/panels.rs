@@ -354,8 +354,10 @@ pub fn lesson_panel(
                             if step != f { <button onclick={send::<MouseEvent>(dispatch, Action::Jump(f))}>{ format!("Go to step {f}") }</button> }
                         </div>
                     }
-                    { for l.text.iter().map(|t| html!{ <p>{ *t }</p> }) }
+                    // The task before the explanation: in a short lesson box (a phone, a
+                    // projector) it is what must stay in view.
                     <p class="task"><strong>{ "Task: " }</strong>{ l.task }</p>
+                    { for l.text.iter().map(|t| html!{ <p>{ *t }</p> }) }
                     { more(l, dispatch) }
                     if !achieved { <p class="goal" role="status">{ "Goal not reached yet: edit the scenario or type a command, then run." }</p> }
                     <div class="row">
