@@ -3,46 +3,15 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use std::time::Duration;
+mod common;
 
-use gloo::timers::future::sleep;
-use gloo::utils::document;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
+
+use common::{find, mount, until};
 use web_sys::{Element, HtmlElement, HtmlInputElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// A fresh app: the URL fragment (which the app keeps in step with its state) is cleared first,
-/// so no test starts from where the previous one left off.
-fn mount() -> Element {
-    let h = gloo::utils::window().history().expect("history");
-    h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("#"))
-        .expect("clear the fragment");
-    let root = document().create_element("div").expect("div");
-    document()
-        .body()
-        .expect("body")
-        .append_child(&root)
-        .expect("append");
-    yew::Renderer::<daxlab_app::App>::with_root(root.clone()).render();
-    root
-}
-
-/// Wait for a condition (never for a fixed time): up to 5 s, checking every 10 ms.
-async fn until(what: &str, f: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if f() {
-            return;
-        }
-        sleep(Duration::from_millis(10)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-fn find(root: &Element, sel: &str) -> Option<Element> {
-    root.query_selector(sel).ok().flatten()
-}
 
 fn text(root: &Element, sel: &str) -> String {
     find(root, sel)

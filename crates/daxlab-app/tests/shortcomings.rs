@@ -3,16 +3,16 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use std::time::Duration;
+mod common;
 
 use daxlab_app::boundary::cache::{FrameKind, Gup, Op};
 use daxlab_app::boundary::{run, ViewOptions};
 use daxlab_app::lessons::{CACHE, LESSONS, PINNING};
-use gloo::timers::future::sleep;
-use gloo::utils::document;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement};
+
+use common::{find, mount, until};
+use web_sys::HtmlElement;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -80,34 +80,6 @@ fn x86_draws_no_cache_and_a_dax_mapping_cannot_be_pinned() {
         .frames
         .iter()
         .any(|f| f.kind == FrameKind::PageCache && f.gup == Gup::Pins));
-}
-
-fn mount() -> Element {
-    let h = gloo::utils::window().history().expect("history");
-    h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("#"))
-        .expect("clear the fragment");
-    let root = document().create_element("div").expect("div");
-    document()
-        .body()
-        .expect("body")
-        .append_child(&root)
-        .expect("append");
-    yew::Renderer::<daxlab_app::App>::with_root(root.clone()).render();
-    root
-}
-
-async fn until(what: &str, f: impl Fn() -> bool) {
-    for _ in 0..1000 {
-        if f() {
-            return;
-        }
-        sleep(Duration::from_millis(10)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-fn find(root: &Element, sel: &str) -> Option<Element> {
-    root.query_selector(sel).ok().flatten()
 }
 
 #[wasm_bindgen_test]

@@ -9,6 +9,8 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use daxlab_core::engine::exec::{Execution, RunOptions};
 use daxlab_core::lang::parse::parse;
 use daxlab_core::lang::report::Report;
@@ -51,16 +53,6 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn quoted(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 4 + 2);
-    s.push('"');
-    for x in b {
-        s.push_str(&format!("\\x{x:02x}"));
-    }
-    s.push('"');
-    s
-}
-
 /// The body of worker `w` (file `/MOUNT/w`, descriptor `fw`, mapping `mw`) with the model's
 /// expectations, ending with a check of every byte.
 fn body(w: &str, mount: &str, ops: &[Op]) -> String {
@@ -82,7 +74,7 @@ fn body(w: &str, mount: &str, ops: &[Op]) -> String {
             }
             Op::Read { off, len } => {
                 let end = (off + len).min(size).max(off);
-                let want = quoted(file.get(off as usize..end as usize).unwrap_or(&[]));
+                let want = common::quoted(file.get(off as usize..end as usize).unwrap_or(&[]));
                 t += &format!("expect read {f} {off} {len} == {want}\n");
             }
             Op::Store { off, len, byte } => {
@@ -97,7 +89,7 @@ fn body(w: &str, mount: &str, ops: &[Op]) -> String {
                 if off / PAGE >= size.div_ceil(PAGE) {
                     t += &format!("expect load {m} {off} {len} == SIGBUS\n");
                 } else if off + len <= size {
-                    let want = quoted(&file[off as usize..(off + len) as usize]);
+                    let want = common::quoted(&file[off as usize..(off + len) as usize]);
                     t += &format!("expect load {m} {off} {len} == {want}\n");
                 }
             }
@@ -123,7 +115,7 @@ fn body(w: &str, mount: &str, ops: &[Op]) -> String {
             Op::DropCaches => t += "expect drop_caches == ok\n",
         }
     }
-    let all = quoted(&file);
+    let all = common::quoted(&file);
     t += &format!("expect read {f} 0 {MAX} == {all}\n");
     if !file.is_empty() {
         t += &format!("expect load {m} 0 {} == {all}\n", file.len());

@@ -55,16 +55,6 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn quoted(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 4 + 2);
-    s.push('"');
-    for x in b {
-        s.push_str(&format!("\\x{x:02x}"));
-    }
-    s.push('"');
-    s
-}
-
 /// The page-cache mounts of [`MOUNTS`] (DAX on an aliasing cache is not coherent in 4.0).
 const PAGE_CACHE_MOUNTS: [usize; 3] = [0, 1, 5];
 
@@ -107,14 +97,14 @@ fn scenario(arch: &str, mounts: &[usize], ops: &[Op]) -> String {
             }
             Op::DirectRead { off, len } => {
                 let end = (off + len).min(size).max(off);
-                let want = quoted(file.get(off as usize..end as usize).unwrap_or(&[]));
+                let want = common::quoted(file.get(off as usize..end as usize).unwrap_or(&[]));
                 each(&mut t, &|i| {
                     format!("expect read g{i} {off} {len} == {want}")
                 });
             }
             Op::Read { off, len } => {
                 let end = (off + len).min(size).max(off);
-                let want = quoted(file.get(off as usize..end as usize).unwrap_or(&[]));
+                let want = common::quoted(file.get(off as usize..end as usize).unwrap_or(&[]));
                 each(&mut t, &|i| {
                     format!("expect read f{i} {off} {len} == {want}")
                 });
@@ -143,7 +133,7 @@ fn scenario(arch: &str, mounts: &[usize], ops: &[Op]) -> String {
                         format!("expect load m{i} {off} {len} == SIGBUS")
                     });
                 } else if off + len <= size {
-                    let want = quoted(&file[off as usize..(off + len) as usize]);
+                    let want = common::quoted(&file[off as usize..(off + len) as usize]);
                     each(&mut t, &|i| {
                         format!("expect load m{i} {off} {len} == {want}")
                     });
@@ -159,7 +149,7 @@ fn scenario(arch: &str, mounts: &[usize], ops: &[Op]) -> String {
     }
     // Finally every byte, through read() and through the mapping.
     let size = file.len() as u64;
-    let all = quoted(&file);
+    let all = common::quoted(&file);
     each(&mut t, &|i| format!("expect read f{i} 0 {MAX} == {all}"));
     if size > 0 {
         each(&mut t, &|i| format!("expect load m{i} 0 {size} == {all}"));

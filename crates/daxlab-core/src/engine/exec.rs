@@ -447,19 +447,22 @@ impl Execution {
             }
             match self.phase {
                 Phase::Between => self.start_next(),
-                Phase::Main => {
-                    if self.threads[0].current.is_none() {
-                        self.phase = Phase::Between;
-                    } else if self.runnable(Tid(0)) {
-                        self.run_step(Tid(0), true);
-                    } else {
-                        self.deadlock(&[Tid(0)]);
-                    }
-                }
+                Phase::Main => self.main_step(),
                 Phase::Group(g) => self.group_step(g),
             }
         }
         self.done
+    }
+
+    /// One step of the main thread (outside any group of threads), or the end of its command.
+    fn main_step(&mut self) {
+        if self.threads[0].current.is_none() {
+            self.phase = Phase::Between;
+        } else if self.runnable(Tid(0)) {
+            self.run_step(Tid(0), true);
+        } else {
+            self.deadlock(&[Tid(0)]);
+        }
     }
 
     /// Run until a group's next step is a choice the scheduler has no script for (or the end),
@@ -470,15 +473,7 @@ impl Execution {
         while !self.done {
             match self.phase {
                 Phase::Between => self.start_next(),
-                Phase::Main => {
-                    if self.threads[0].current.is_none() {
-                        self.phase = Phase::Between;
-                    } else if self.runnable(Tid(0)) {
-                        self.run_step(Tid(0), true);
-                    } else {
-                        self.deadlock(&[Tid(0)]);
-                    }
-                }
+                Phase::Main => self.main_step(),
                 Phase::Group(g) if !self.sched.scripted(g) => {
                     let alive: Vec<Tid> = (0..self.threads.len())
                         .map(|i| Tid(i as u16))
@@ -964,15 +959,7 @@ impl Execution {
             self.stop_at = MAX_STEPS;
             match self.phase {
                 Phase::Between => self.start_next(),
-                Phase::Main => {
-                    if self.threads[0].current.is_none() {
-                        self.phase = Phase::Between;
-                    } else if self.runnable(Tid(0)) {
-                        self.run_step(Tid(0), true);
-                    } else {
-                        self.deadlock(&[Tid(0)]);
-                    }
-                }
+                Phase::Main => self.main_step(),
                 Phase::Group(_) => return true,
             }
         }

@@ -310,17 +310,13 @@ pub async fn copy_user(
         let upfn = user_frame(cx, va, to_user, memory::Mode::Kernel)
             .await
             .map_err(|f| (done, f))?;
-        let u = cpu::user(cx.pid, va, upfn);
-        let k = crate::engine::trace::Loc {
-            vaddr: kloc.vaddr + done,
-            ..kloc
+        let part = Part {
+            done,
+            va,
+            n,
+            pfn: upfn,
         };
-        let part_ns = ns * n / len.max(1);
-        if to_user {
-            cpu::copy(cx, func, k, u, n, part_ns);
-        } else {
-            cpu::copy(cx, func, u, k, n, part_ns);
-        }
+        copy_part(cx, func, kloc, part, len, ns, to_user);
         done += n;
     }
     Ok(())
@@ -350,12 +346,13 @@ pub fn try_copy_user(
         let Some(pfn) = frame(uva) else {
             return false;
         };
-        let u = cpu::user(cx.pid, uva, pfn);
-        if to_user {
-            cpu::copy(cx, func, kloc, u, len, ns);
-        } else {
-            cpu::copy(cx, func, u, kloc, len, ns);
-        }
+        let part = Part {
+            done: 0,
+            va: uva,
+            n: len,
+            pfn,
+        };
+        copy_part(cx, func, kloc, part, len, ns, to_user);
         return true;
     }
     let mut parts = Vec::new();
@@ -366,23 +363,53 @@ pub fn try_copy_user(
         let Some(pfn) = frame(va) else {
             return false;
         };
-        parts.push((done, va, n, pfn));
+        parts.push(Part { done, va, n, pfn });
         done += n;
     }
-    for (done, va, n, pfn) in parts {
-        let u = cpu::user(cx.pid, va, pfn);
-        let k = crate::engine::trace::Loc {
-            vaddr: kloc.vaddr + done,
-            ..kloc
-        };
-        let part_ns = ns * n / len.max(1);
-        if to_user {
-            cpu::copy(cx, func, k, u, n, part_ns);
-        } else {
-            cpu::copy(cx, func, u, k, n, part_ns);
-        }
+    for part in parts {
+        copy_part(cx, func, kloc, part, len, ns, to_user);
     }
     true
+}
+
+/// One user page's part of a copy between kernel memory and user memory.
+struct Part {
+    /// Bytes of the copy before it.
+    done: u64,
+    /// Its user address.
+    va: u64,
+    /// Its length.
+    n: u64,
+    /// The user page's frame.
+    pfn: Pfn,
+}
+
+/// Copy `part` of a `len`-byte copy (with its share of the time `ns`) between `kloc` and user
+/// memory, in the direction `to_user` says.
+fn copy_part(
+    cx: &Cx,
+    func: &'static str,
+    kloc: crate::engine::trace::Loc,
+    part: Part,
+    len: u64,
+    ns: u64,
+    to_user: bool,
+) {
+    let u = cpu::user(cx.pid, part.va, part.pfn);
+    let k = crate::engine::trace::Loc {
+        vaddr: kloc.vaddr + part.done,
+        ..kloc
+    };
+    let part_ns = if part.n == len {
+        ns
+    } else {
+        ns * part.n / len.max(1)
+    };
+    if to_user {
+        cpu::copy(cx, func, k, u, part.n, part_ns);
+    } else {
+        cpu::copy(cx, func, u, k, part.n, part_ns);
+    }
 }
 
 /// `iov_iter_zero`: `len` zeros into user memory at `uva`, split at user pages.

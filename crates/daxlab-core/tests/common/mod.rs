@@ -80,3 +80,14 @@ mount /dev/pc0 /mnt/pc
 mount /dev/dax0 /mnt/dax -o dax
 open p /mnt/pc/file create
 open d /mnt/dax/file create";
+
+/// Bytes as a scenario's quoted string, every byte escaped (`"\x68\x69"`).
+pub fn quoted(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() * 4 + 2);
+    s.push('"');
+    for x in b {
+        s.push_str(&format!("\\x{x:02x}"));
+    }
+    s.push('"');
+    s
+}
