@@ -386,6 +386,8 @@ struct Part {
 
 /// Copy `part` of a `len`-byte copy (with its share of the time `ns`) between `kloc` and user
 /// memory, in the direction `to_user` says.
+// Inlined: it is on every read() and write() path, page by page.
+#[inline]
 fn copy_part(
     cx: &Cx,
     func: &'static str,
