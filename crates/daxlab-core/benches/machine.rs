@@ -16,7 +16,7 @@
 //! enumeration (capped at [`NAIVE_CAP`]).
 //!
 //! `cargo bench -p daxlab-core --bench machine [-- --quick]`; `-- --profile r1|d|p|levels|explore` runs
-//! one path alone for a profiler.
+//! one path alone for a profiler (`r1` prints its executions per second, a median of five batches).
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -228,13 +228,20 @@ fn main() {
         match args.get(i + 1).map(String::as_str) {
             Some("r1") => {
                 let (base, ck, choices) = r1();
-                for _ in 0..20000 {
-                    black_box(r1_run(&base, ck, &choices));
+                let mut rates = Vec::new();
+                for _ in 0..5 {
+                    let t = Instant::now();
+                    for _ in 0..4000 {
+                        black_box(r1_run(&base, ck, &choices));
+                    }
+                    rates.push(4000.0 / t.elapsed().as_secs_f64());
                 }
+                rates.sort_by(f64::total_cmp);
+                println!("r1 replays: median {:.0}/s", rates[2]);
             }
             Some(fd @ ("d" | "p")) => {
                 let e = machine(fd == "p");
-                for _ in 0..30 {
+                for _ in 0..200 {
                     if fd == "p" {
                         drop_caches(&e);
                     }

@@ -415,6 +415,27 @@ impl Cx {
         }
     }
 
+    /// The turn of a batched run that passes a capture point without stopping: the step ends
+    /// and the next begins, as [`Cx::capture_point`]'s future does when the batch allows it.
+    /// Returns false (nothing done) where that future would stop.
+    pub fn batched_step(&self) -> bool {
+        let mut w = self.w.borrow_mut();
+        if w.batch == 0 || w.capture_wanted {
+            return false;
+        }
+        w.batch -= 1;
+        w.begin_step(self.tid);
+        true
+    }
+
+    /// Whether nothing of this step is recorded but counters: a batched run with the trace
+    /// off, no step marks and no invariants. Entering and leaving a kernel function then
+    /// changes nothing, so a hot loop may call a function's body without its frame.
+    pub fn quiet(&self) -> bool {
+        let w = self.w.borrow();
+        w.batch > 0 && w.trace.mode == TraceMode::Off && w.steps.is_none() && !w.ghost.enabled
+    }
+
     /// Enter `func`: on the thread's stack, and a `call` event if the trace keeps events.
     #[inline(never)]
     fn push(&self, func: &'static str, tail: Option<Tail>) {

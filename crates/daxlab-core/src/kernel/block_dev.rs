@@ -24,33 +24,44 @@ pub async fn bdev_direct_access(
     size: i64,
 ) -> KResult<DirectAccess> {
     cx.call("bdev_direct_access", async {
-        let obj = dev_obj(
-            cx,
-            dev,
-            sector.saturating_mul(crate::state::mem::SECTOR_SIZE),
-        );
-        let (r, note, allocated) = cx.write(obj, |m| {
-            let before = m.mem.ram_in_use();
-            let d = &mut m.devices[dev.0 as usize];
-            let r = d.bdev_direct_access(&mut m.mem, sector, size);
-            let note = d.driver.take_note();
-            (r, note, m.mem.ram_in_use() != before)
-        });
-        if allocated {
-            cx.write(Obj::Ram, |_| ()); // brd_insert_page took a page from the allocator
-        }
-        if let Some(note) = note {
-            cx.emit(EventKind::Device { dev, note });
-        }
-        if let Err(errno) = r {
-            cx.emit(EventKind::Error {
-                func: "bdev_direct_access",
-                errno,
-            });
-        }
-        r
+        bdev_direct_access_body(cx, dev, sector, size)
     })
     .await
+}
+
+/// What [`bdev_direct_access`] does inside its frame (it never sleeps). Called alone only
+/// where [`Cx::quiet`] says the frame would change nothing.
+pub fn bdev_direct_access_body(
+    cx: &Cx,
+    dev: DevId,
+    sector: u64,
+    size: i64,
+) -> KResult<DirectAccess> {
+    let obj = dev_obj(
+        cx,
+        dev,
+        sector.saturating_mul(crate::state::mem::SECTOR_SIZE),
+    );
+    let (r, note, allocated) = cx.write(obj, |m| {
+        let before = m.mem.ram_in_use();
+        let d = &mut m.devices[dev.0 as usize];
+        let r = d.bdev_direct_access(&mut m.mem, sector, size);
+        let note = d.driver.take_note();
+        (r, note, m.mem.ram_in_use() != before)
+    });
+    if allocated {
+        cx.write(Obj::Ram, |_| ()); // brd_insert_page took a page from the allocator
+    }
+    if let Some(note) = note {
+        cx.emit(EventKind::Device { dev, note });
+    }
+    if let Err(errno) = r {
+        cx.emit(EventKind::Error {
+            func: "bdev_direct_access",
+            errno,
+        });
+    }
+    r
 }
 
 /// What a driver operation on device byte `byte` touches: one page of a device whose pages are

@@ -5,7 +5,7 @@ use crate::engine::cx::Cx;
 use crate::engine::footprint::Obj;
 use crate::engine::trace::{CacheOp, EventKind, Loc, Space, SysResult};
 use crate::errno::{Errno, KResult};
-use crate::kernel::block_dev::bdev_direct_access;
+use crate::kernel::block_dev::{bdev_direct_access, bdev_direct_access_body};
 use crate::kernel::memory::{self, VmFault};
 use crate::kernel::resume::Resume;
 use crate::kernel::{cpu, filemap, ops, user};
@@ -158,7 +158,16 @@ pub async fn dax_io(cx: &Cx, mut s: DaxIo) -> SysResult {
                     s.err = Some(Errno::EIO);
                     break;
                 };
-                let da = match dax_get_addr(cx, s.dev, s.bs, pblock, s.bh.blocks * s.bs).await {
+                let sector = pblock * s.bs / SECTOR_SIZE;
+                let size = (s.bh.blocks * s.bs) as i64;
+                // A batched run with nothing recorded skips the frame (see `Cx::quiet`): a page's
+                // turn costs its copy, not the machinery of an async call.
+                let da = if cx.quiet() {
+                    bdev_direct_access_body(cx, s.dev, sector, size)
+                } else {
+                    bdev_direct_access(cx, s.dev, sector, size).await
+                };
+                let da = match da {
                     Ok(d) => d,
                     Err(e) => {
                         s.err = Some(e);
@@ -210,7 +219,9 @@ pub async fn dax_io(cx: &Cx, mut s: DaxIo) -> SysResult {
             break;
         }
         s.pos += n;
-        cx.capture_point(|| Resume::DaxIo(s.clone())).await;
+        if !cx.batched_step() {
+            cx.capture_point(|| Resume::DaxIo(s.clone())).await;
+        }
     }
     // "return (pos == start) ? retval : pos - start;": in 4.0 a copy that faults on its first
     // byte returns what dax_get_addr offered, as if it had been copied (later kernels return

@@ -124,6 +124,18 @@ pub struct Frame {
     pub refs: u32,
 }
 
+/// What a frame not yet materialised is, given the ranges of device memory: its device's
+/// memory, or kernel RAM.
+fn fresh_usage(devices: &[(u64, u64, DevId)], pfn: Pfn) -> FrameUse {
+    match devices
+        .iter()
+        .find(|(first, n, _)| (*first..first + n).contains(&pfn.0))
+    {
+        Some((_, _, dev)) => FrameUse::DeviceMemory { dev: *dev },
+        None => FrameUse::Kernel,
+    }
+}
+
 /// All physical memory of the machine.
 #[derive(Debug, Clone)]
 pub struct PhysMem {
@@ -157,18 +169,6 @@ impl PhysMem {
     /// Frames `[first, first+count)` are device `dev`'s memory.
     pub fn add_device_range(&mut self, first: Pfn, count: u64, dev: DevId) {
         self.devices.push((first.0, count, dev));
-    }
-
-    /// What a frame not yet materialised is: its device's memory, or kernel RAM.
-    fn fresh_usage(&self, pfn: Pfn) -> FrameUse {
-        match self
-            .devices
-            .iter()
-            .find(|(first, n, _)| (*first..first + n).contains(&pfn.0))
-        {
-            Some((_, _, dev)) => FrameUse::DeviceMemory { dev: *dev },
-            None => FrameUse::Kernel,
-        }
     }
 
     /// The ranges of CPU-addressable device memory: first frame, frame count, owner. None of
@@ -251,10 +251,14 @@ impl PhysMem {
 
     /// Count an access to `pfn` if it is RAM that is not allocated.
     fn check(&self, pfn: Pfn) {
-        if pfn.phys() >= RAM_BASE
-            && pfn.phys() < DEVICE_MEM_BASE
-            && !self.frames.contains_key(pfn.0)
-        {
+        if !self.frames.contains_key(pfn.0) {
+            self.stray(pfn);
+        }
+    }
+
+    /// `pfn` was accessed and has no frame: a stray if it is RAM.
+    fn stray(&self, pfn: Pfn) {
+        if pfn.phys() >= RAM_BASE && pfn.phys() < DEVICE_MEM_BASE {
             self.strays.set(self.strays.get() + 1);
         }
     }
@@ -296,10 +300,10 @@ impl PhysMem {
     /// The bytes of a frame for writing.
     pub fn page_mut(&mut self, pfn: Pfn) -> &mut [u8] {
         self.check(pfn);
-        let usage = self.fresh_usage(pfn);
+        let devices = &self.devices;
         let f = self.frames.get_or_insert_with(pfn.0, || Frame {
             data: None,
-            usage,
+            usage: fresh_usage(devices, pfn),
             refs: 0,
         });
         page_bytes_mut(&mut f.data)
@@ -337,20 +341,29 @@ impl PhysMem {
     /// Copy between two frames (`memcpy` between two kernel addresses). Bytes already there
     /// are not written again, so a page a checkpoint shares stays shared when unchanged.
     pub fn copy(&mut self, src: Pfn, src_off: usize, dst: Pfn, dst_off: usize, len: usize) {
-        self.check(src);
-        self.check(dst);
-        let data = self.frames.get(src.0).and_then(|f| f.data.clone());
+        // One lookup of each frame on the way (this is every copy's path).
+        let data = match self.frames.get(src.0) {
+            Some(f) => f.data.clone(),
+            None => {
+                self.stray(src);
+                None
+            }
+        };
         let s = &page_bytes(&data)[src_off..src_off + len];
         // Checked before the frame map is touched for writing, which would copy its node.
-        if let Some(Frame { data: Some(d), .. }) = self.frames.get(dst.0) {
-            if Rc::strong_count(d) > 1 && d[dst_off..dst_off + len] == *s {
-                return;
+        match self.frames.get(dst.0) {
+            Some(Frame { data: Some(d), .. })
+                if Rc::strong_count(d) > 1 && d[dst_off..dst_off + len] == *s =>
+            {
+                return
             }
+            None => self.stray(dst),
+            Some(_) => {}
         }
-        let usage = self.fresh_usage(dst);
+        let devices = &self.devices;
         let f = self.frames.get_or_insert_with(dst.0, || Frame {
             data: None,
-            usage,
+            usage: fresh_usage(devices, dst),
             refs: 0,
         });
         match &mut f.data {
