@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
-use crate::boundary::explore::{Findings, Search};
+use crate::boundary::explore::{Report, Search};
 use crate::boundary::race::{self, Policy};
 use crate::boundary::Seek;
 use crate::lessons::LESSONS;
@@ -61,7 +61,7 @@ pub struct Exploration {
     /// Where it is.
     pub status: ExploreStatus,
     /// What it found so far.
-    pub findings: Findings,
+    pub findings: Report,
     /// Milliseconds it has taken so far, as the worker measured them.
     pub elapsed_ms: f64,
     /// Progress reports received.
@@ -538,7 +538,7 @@ impl State {
                         policy: r.policy,
                         search,
                         status: ExploreStatus::Running,
-                        findings: Findings::default(),
+                        findings: Report::default(),
                         elapsed_ms: 0.0,
                         updates: 0,
                     });
@@ -943,10 +943,10 @@ mod tests {
         let found = |id, done, executions| {
             Action::Explored(Reply::Progress {
                 id,
-                findings: Findings {
+                findings: Report {
                     complete: done,
                     executions,
-                    ..Findings::default()
+                    ..Report::default()
                 },
                 elapsed_ms: 5.0,
                 done,

@@ -3,7 +3,7 @@
 //! text written `LEN:TEXT` (LEN in bytes), so any text passes unescaped and a damaged message
 //! is an error, never a panic. Pure: tested natively.
 
-use crate::boundary::explore::{Findings, Outcome, Search};
+use crate::boundary::explore::{Found, Report, Search};
 
 /// From the page to the worker.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +31,7 @@ pub enum Reply {
         /// The exploration.
         id: u32,
         /// What it found.
-        findings: Findings,
+        findings: Report,
         /// Milliseconds since it started (including the set-up), by `performance.now()`.
         elapsed_ms: f64,
         /// It is over (finished or stopped at its bound): no more replies for it.
@@ -176,13 +176,13 @@ impl Reply {
                     .num((elapsed_ms * 1000.0).round().max(0.0) as u64)
                     .num(u64::from(*done))
                     .num(u64::from(findings.complete))
-                    .num(findings.executions)
-                    .num(findings.pruned)
+                    .num(findings.executions as u64)
+                    .num(findings.pruned as u64)
                     .num(findings.outcomes.len() as u64);
                 for o in &findings.outcomes {
                     w.texts(&o.violations)
                         .texts(&o.results)
-                        .num(o.count)
+                        .num(o.count as u64)
                         .texts(&o.schedule);
                 }
             }
@@ -205,25 +205,25 @@ impl Reply {
                 let elapsed_ms = r.num()? as f64 / 1000.0;
                 let done = r.num()? != 0;
                 let complete = r.num()? != 0;
-                let executions = r.num()?;
-                let pruned = r.num()?;
+                let executions = r.num()? as usize;
+                let pruned = r.num()? as usize;
                 let n = r.num()?;
                 if n as usize > r.0.len() {
                     return Err(damaged());
                 }
                 let outcomes = (0..n)
                     .map(|_| {
-                        Ok(Outcome {
+                        Ok(Found {
                             violations: r.texts()?,
                             results: r.texts()?,
-                            count: r.num()?,
+                            count: r.num()? as usize,
                             schedule: r.texts()?,
                         })
                     })
                     .collect::<Result<Vec<_>, String>>()?;
                 Reply::Progress {
                     id,
-                    findings: Findings {
+                    findings: Report {
                         complete,
                         executions,
                         pruned,
@@ -251,18 +251,18 @@ mod tests {
     fn progress() -> Reply {
         Reply::Progress {
             id: 7,
-            findings: Findings {
+            findings: Report {
                 complete: true,
                 executions: 1196,
                 pruned: 3,
                 outcomes: vec![
-                    Outcome {
+                    Found {
                         violations: vec![],
                         results: vec!["a line 12: ok  1".into(), "b line 15: ok  \"é:,\"".into()],
                         count: 1164,
                         schedule: vec![],
                     },
-                    Outcome {
+                    Found {
                         violations: vec!["store_lost".into()],
                         results: vec!["3:x".into()],
                         count: 32,

@@ -1,8 +1,9 @@
 //! The explorer's side of the boundary: a [`Job`] explores a scenario's interleavings a slice
-//! of executions at a time (the web worker runs it), and [`Findings`] is what it found, as
-//! plain data the page draws. Only the worker calls [`Job`]; the page sees the findings.
+//! of executions at a time (the web worker runs it), and the core's [`Report`] is what it
+//! found, plain data the page draws. Only the worker calls [`Job`]; the page sees the report.
 
 use daxlab_core::engine::explore::{Explorer, Mode};
+pub use daxlab_core::engine::explore::{Found, Report};
 use daxlab_core::lang::parse::parse;
 
 /// How to explore.
@@ -17,32 +18,6 @@ pub enum Search {
         /// Seed.
         seed: u64,
     },
-}
-
-/// One distinct outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Outcome {
-    /// The invariants broken (by name) and the failed `expect` lines.
-    pub violations: Vec<String>,
-    /// The results of the threads' commands (`a line 12: SIGBUS`).
-    pub results: Vec<String>,
-    /// Executions that ended so.
-    pub count: u64,
-    /// Its shortest schedule: `schedule ...` lines.
-    pub schedule: Vec<String>,
-}
-
-/// What an exploration found so far.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Findings {
-    /// Every interleaving (up to the reduction) was run.
-    pub complete: bool,
-    /// Executions run.
-    pub executions: u64,
-    /// Executions cut short as redundant.
-    pub pruned: u64,
-    /// The outcomes, in the order first seen.
-    pub outcomes: Vec<Outcome>,
 }
 
 /// An exploration in progress.
@@ -86,22 +61,10 @@ impl Job {
     }
 
     /// What has been found so far. `complete` only once every interleaving has run.
-    pub fn findings(&self) -> Findings {
-        let r = self.explorer.report();
-        Findings {
-            complete: r.complete && self.explorer.finished(),
-            executions: r.executions as u64,
-            pruned: r.pruned as u64,
-            outcomes: r
-                .outcomes
-                .iter()
-                .map(|o| Outcome {
-                    violations: o.violations.clone(),
-                    results: o.results.clone(),
-                    count: o.count as u64,
-                    schedule: o.schedule.clone(),
-                })
-                .collect(),
+    pub fn findings(&self) -> Report {
+        Report {
+            complete: self.explorer.report().complete && self.explorer.finished(),
+            ..self.explorer.report().clone()
         }
     }
 }
@@ -111,7 +74,7 @@ mod tests {
     use super::*;
     use crate::boundary::race::{level_count, program, Policy};
 
-    fn explore(text: &str, search: Search, max: u64) -> Findings {
+    fn explore(text: &str, search: Search, max: u64) -> Report {
         let mut j = Job::start(text, search, max).expect("valid");
         let mut slices = 0;
         while !j.run(7) {
@@ -124,11 +87,11 @@ mod tests {
     #[test]
     fn every_level_breaks_its_invariant_under_4_0_and_nothing_under_fixed() {
         for i in 0..level_count() {
-            let win = crate::boundary::race::level(i).expect("level").win;
+            let win = crate::boundary::race::level(i).expect("level").win.name();
             let f = explore(&program(i, Policy::V4_0), Search::Exhaustive, 1_000_000);
             assert!(f.complete);
             assert_eq!(
-                f.outcomes.iter().map(|o| o.count).sum::<u64>(),
+                f.outcomes.iter().map(|o| o.count).sum::<usize>(),
                 f.executions,
                 "every execution has one outcome"
             );

@@ -166,6 +166,17 @@ pub struct ViolationRow {
     pub message: String,
 }
 
+impl ViolationRow {
+    /// The row of a violation the core found.
+    pub fn of(v: &daxlab_core::lang::outcome::Violation) -> Self {
+        ViolationRow {
+            step: v.step,
+            name: v.invariant.name(),
+            message: v.message.to_string(),
+        }
+    }
+}
+
 /// How a command ended, as the views mark it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -495,15 +506,7 @@ impl Run {
             })
             .collect();
         drop(m);
-        let violations = e
-            .violations()
-            .iter()
-            .map(|v| ViolationRow {
-                step: v.step,
-                name: v.invariant.name(),
-                message: v.message.to_string(),
-            })
-            .collect();
+        let violations = e.violations().iter().map(ViolationRow::of).collect();
         let steps = e.steps();
         let n = (total as usize).min(steps.len());
         let overview = strip(

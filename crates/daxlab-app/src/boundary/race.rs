@@ -13,6 +13,7 @@ use daxlab_core::engine::exec::RunOptions;
 use daxlab_core::engine::play::Play;
 use daxlab_core::engine::trace::{Event, EventKind, TraceMode};
 use daxlab_core::lang::command::{Item, Scenario};
+use daxlab_core::lang::invariant::Invariant;
 use daxlab_core::lang::parse::parse;
 use daxlab_core::lang::report::Names;
 use daxlab_core::lang::text;
@@ -71,28 +72,8 @@ impl Policy {
     }
 }
 
-/// A level as the views show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LevelInfo {
-    /// Short id (`r1`), used in links and for progress.
-    pub id: &'static str,
-    /// Title.
-    pub title: &'static str,
-    /// What happens, in a few sentences.
-    pub story: &'static str,
-    /// The commit that fixed it, as `id subject`.
-    pub commit: &'static str,
-    /// The kernel developers' words about the race.
-    pub quote: &'static str,
-    /// Where the quote is from.
-    pub source: &'static str,
-    /// What the learner must make happen.
-    pub goal: &'static str,
-    /// The invariant that breaks when the goal is met.
-    pub win: &'static str,
-    /// What later kernels did about it.
-    pub fix: &'static str,
-}
+/// A level as the views show it: the core's own description.
+pub use daxlab_core::levels::Level;
 
 /// How many levels there are.
 pub fn level_count() -> usize {
@@ -100,18 +81,8 @@ pub fn level_count() -> usize {
 }
 
 /// Level `i` (in order), if there is one.
-pub fn level(i: usize) -> Option<LevelInfo> {
-    LEVELS.get(i).map(|l| LevelInfo {
-        id: l.id,
-        title: l.title,
-        story: l.story,
-        commit: l.commit,
-        quote: l.quote,
-        source: l.source,
-        goal: l.goal,
-        win: l.win.name(),
-        fix: l.fix,
-    })
+pub fn level(i: usize) -> Option<&'static Level> {
+    LEVELS.get(i)
 }
 
 /// The index of the level with id `id`.
@@ -455,11 +426,7 @@ impl Game {
             .run()
             .violations()
             .iter()
-            .map(|v| ViolationRow {
-                step: v.step,
-                name: v.invariant.name(),
-                message: v.message.to_string(),
-            })
+            .map(ViolationRow::of)
             .collect()
     }
 
@@ -481,7 +448,7 @@ impl Game {
         let deadlocked = run
             .violations()
             .iter()
-            .any(|v| v.invariant.name() == "deadlock");
+            .any(|v| v.invariant == Invariant::Deadlock);
         let mut cards = Vec::new();
         for it in &self.scenario.items {
             let Item::Thread {
@@ -795,7 +762,7 @@ mod tests {
             }
         }
         assert_eq!(level_index("r1"), Some(0));
-        assert_eq!(level(0).map(|l| l.win), Some("store_lost"));
+        assert_eq!(level(0).map(|l| l.win.name()), Some("store_lost"));
         assert_eq!(Policy::from_name("fixed"), Some(Policy::Fixed));
         assert_eq!(Policy::from_name("5.0"), None);
     }

@@ -301,7 +301,7 @@ pub fn app() -> Html {
             <main class={classes!("layout", (!sandbox).then_some(if racing.is_some() { "race" } else { "races-list" }))}>
                 if let (false, Some(r), Some(g)) = (sandbox, &racing, &game) {
                     <div class="left">
-                        if let Some(l) = crate::boundary::race::level(r.level) { { race::level_panel(&l, r, g, &dispatch) } }
+                        if let Some(l) = crate::boundary::race::level(r.level) { { race::level_panel(l, r, g, &dispatch) } }
                         { race::explorer(state.explore.as_ref(), r, g, &dispatch) }
                     </div>
                     <div class="sched">{ race::scheduler(g, then.as_deref(), r, step, shown, &dispatch) }</div>

@@ -7,9 +7,9 @@
 use yew::prelude::*;
 
 use super::send;
-use crate::boundary::explore::{Outcome, Search};
+use crate::boundary::explore::{Found, Search};
 use crate::boundary::race::{
-    self, Game, LevelInfo, LineState, LockRow, Policy, Standing, ThreadCard, ThreadState,
+    self, Game, Level, LineState, LockRow, Policy, Standing, ThreadCard, ThreadState,
 };
 use crate::state::{Action, Exploration, ExploreStatus, Race};
 
@@ -44,12 +44,12 @@ pub fn home(won: &[String], dispatch: &Callback<Action>) -> Html {
 }
 
 /// The level: title, goal, the lock-policy switch, how the game stands, the story and the fix.
-pub fn level_panel(l: &LevelInfo, r: &Race, g: &Game, dispatch: &Callback<Action>) -> Html {
+pub fn level_panel(l: &Level, r: &Race, g: &Game, dispatch: &Callback<Action>) -> Html {
     let next = (r.level + 1 < race::level_count()).then_some(r.level + 1);
     html! {
         <section class="panel level" aria-labelledby="level-title">
             <h2 id="level-title" tabindex="-1">{ format!("{} · {}", l.id.to_ascii_uppercase(), l.title) }</h2>
-            <p class="goal-line"><strong>{ "Goal: " }</strong>{ l.goal }{ " " }<span class="badge no">{ format!("breaks {}", l.win) }</span></p>
+            <p class="goal-line"><strong>{ "Goal: " }</strong>{ l.goal }{ " " }<span class="badge no">{ format!("breaks {}", l.win.name()) }</span></p>
             <div class="policy" role="group" aria-label="Lock policy">
                 <span class="sub">{ "locking" }</span>
                 { for Policy::ALL.iter().map(|p| html! {
@@ -77,17 +77,17 @@ pub fn level_panel(l: &LevelInfo, r: &Race, g: &Game, dispatch: &Callback<Action
 
 /// How the game stands: won (which invariant broke, after which step, and why), another
 /// invariant broken, a deadlock, over with nothing broken, or not winnable under `fixed`.
-fn standing(l: &LevelInfo, r: &Race, g: &Game, dispatch: &Callback<Action>) -> Html {
+fn standing(l: &Level, r: &Race, g: &Game, dispatch: &Callback<Action>) -> Html {
     let jump = |s: u32| send::<MouseEvent>(dispatch, Action::Jump(s));
     let violations = &g.board().violations;
-    let win = violations.iter().find(|v| v.name == l.win);
+    let win = violations.iter().find(|v| v.name == l.win.name());
     html! {
         <div class="standing" role="status" data-testid="standing">
             if let Some(w) = win {
                 <p class="won"><strong>{ format!("✓ Level won: {} ", w.name) }</strong>{ "broke after " }
                     <button class="link step-link" onclick={jump(w.step)}>{ format!("step {}", w.step) }</button>{ format!(": {}.", w.message) }</p>
             }
-            { for violations.iter().filter(|v| v.name != l.win).map(|v| html! {
+            { for violations.iter().filter(|v| v.name != l.win.name()).map(|v| html! {
                 <p class="broken"><strong>{ if v.name == "deadlock" { "✖ Deadlock".to_string() } else { format!("✖ {} ", v.name) } }</strong>{ " after " }
                     <button class="link step-link" onclick={jump(v.step)}>{ format!("step {}", v.step) }</button>{ format!(": {}.", v.message) }</p>
             }) }
@@ -261,7 +261,7 @@ fn locks(rows: &[LockRow]) -> Html {
 /// the outcomes as a histogram, each with its shortest schedule and a button that replays it.
 pub fn explorer(x: Option<&Exploration>, r: &Race, g: &Game, dispatch: &Callback<Action>) -> Html {
     let running = x.is_some_and(|x| x.status == ExploreStatus::Running);
-    let replay = |o: &Outcome| {
+    let replay = |o: &Found| {
         let (d, level, policy, from) = (dispatch.clone(), r.level, r.policy, g.start());
         let picks = race::schedule_picks(&o.schedule);
         Callback::from(move |_: MouseEvent| {
@@ -296,7 +296,7 @@ fn ms(x: f64) -> String {
 }
 
 /// Progress and the histogram of outcomes.
-fn findings(x: &Exploration, replay: impl Fn(&Outcome) -> Callback<MouseEvent>) -> Html {
+fn findings(x: &Exploration, replay: impl Fn(&Found) -> Callback<MouseEvent>) -> Html {
     let f = &x.findings;
     let max = match x.search {
         Search::Random { runs, .. } => Some(runs),
@@ -332,8 +332,8 @@ fn findings(x: &Exploration, replay: impl Fn(&Outcome) -> Callback<MouseEvent>) 
     };
     // The outcomes that break something first, then the commonest (a few outcomes: an
     // insertion keeps the page's wasm free of a general sort).
-    let rank = |o: &Outcome| (o.violations.is_empty(), std::cmp::Reverse(o.count));
-    let mut order: Vec<&Outcome> = Vec::with_capacity(f.outcomes.len());
+    let rank = |o: &Found| (o.violations.is_empty(), std::cmp::Reverse(o.count));
+    let mut order: Vec<&Found> = Vec::with_capacity(f.outcomes.len());
     for o in &f.outcomes {
         let at = order
             .iter()
