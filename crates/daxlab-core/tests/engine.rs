@@ -207,3 +207,17 @@ proptest! {
         prop_assert_eq!(outcome(&Report::of(&jumped, vec![])), outcome(&Report::of(&whole, vec![])));
     }
 }
+
+/// Every command's future is moved into its box when the command starts (a race's store as
+/// much as a module load): the paths with large futures are boxed inside `run_cmd`, so this
+/// one stays small. A bound, not an exact size: it catches a large path added inline.
+#[test]
+fn a_command_future_stays_small() {
+    use daxlab_core::lang::command::Command;
+    use daxlab_core::lang::run::run_cmd;
+    use daxlab_core::state::Tid;
+    let s = parse("device d0 brd size=16M\n").expect("valid");
+    let e = Execution::new(&s, RunOptions::fast()).expect("runs");
+    let size = std::mem::size_of_val(&run_cmd(e.cx(Tid(0)), Command::Kernel));
+    assert!(size <= 4096, "run_cmd's future is {size} bytes");
+}

@@ -165,6 +165,9 @@ fn cache_lines(cx: &Cx, range: Option<&(Rc<str>, u64, u64)>) -> Outcome {
 
 /// Run one command in a thread.
 pub async fn run_cmd(cx: Cx, cmd: Command) -> Outcome {
+    // Paths whose futures are large (a read or write's, a module load's or an exec's kept
+    // buffers) are boxed: this future is as large as its largest inline arm, and every
+    // command moves it into its box, the races' stores included.
     let cx = &cx;
     let r: SysResult = match &cmd {
         Command::Kernel => return Outcome::default(),
@@ -214,13 +217,13 @@ pub async fn run_cmd(cx: Cx, cmd: Command) -> Outcome {
         Command::Close { fd } => open::sys_close(cx, fd).await,
         Command::Unlink { path } => open::sys_unlink(cx, path).await,
         Command::Read { fd, off, len } => match user::ensure_buffer(cx, *len) {
-            Ok(buf) => read_write::sys_read(cx, fd, buf, *off, *len).await,
+            Ok(buf) => Box::pin(read_write::sys_read(cx, fd, buf, *off, *len)).await,
             Err(e) => Err(e.into()),
         },
         Command::Write { fd, off, data } => match user::ensure_buffer(cx, data.len()) {
             Ok(buf) => {
                 user::fill_buffer(cx, data);
-                read_write::sys_write(cx, fd, buf, *off, data.len(), false).await
+                Box::pin(read_write::sys_write(cx, fd, buf, *off, data.len(), false)).await
             }
             Err(e) => Err(e.into()),
         },
@@ -287,17 +290,17 @@ pub async fn run_cmd(cx: Cx, cmd: Command) -> Outcome {
             moff,
             len,
         } => match map_addr(cx, map, *moff, *len) {
-            Ok(a) => read_write::sys_write(cx, fd, a, *off, *len, true).await,
+            Ok(a) => Box::pin(read_write::sys_write(cx, fd, a, *off, *len, true)).await,
             Err(e) => Err(e.into()),
         },
         Command::Sendfile { out, fd, off, len } => {
             let dax = splice_falls_back(cx, fd);
-            let r = splice::sys_sendfile(cx, out, fd, *off, *len).await;
+            let r = Box::pin(splice::sys_sendfile(cx, out, fd, *off, *len)).await;
             return with_claim(outcome_of(cx, &cmd, r), dax);
         }
         Command::Splice { fd, off, len } => {
             let dax = splice_falls_back(cx, fd);
-            let r = splice::sys_splice(cx, fd, *off, *len).await;
+            let r = Box::pin(splice::sys_splice(cx, fd, *off, *len)).await;
             return with_claim(outcome_of(cx, &cmd, r), dax);
         }
         Command::Vmsplice { map, off, len } => match map_addr(cx, map, *off, *len) {
@@ -308,8 +311,8 @@ pub async fn run_cmd(cx: Cx, cmd: Command) -> Outcome {
             Ok(a) => umem::ibv_reg_mr(cx, a, *len).await,
             Err(e) => Err(e.into()),
         },
-        Command::Insmod { path } => module::finit_module(cx, path).await,
-        Command::Exec { path } => exec::do_execve(cx, path).await,
+        Command::Insmod { path } => Box::pin(module::finit_module(cx, path)).await,
+        Command::Exec { path } => Box::pin(exec::do_execve(cx, path)).await,
         Command::Cache { range } => return cache_lines(cx, range.as_ref()),
         Command::FlushDcachePage { map, off } => {
             let pte = match map_addr(cx, map, *off, 1) {
