@@ -40,6 +40,22 @@ pub struct Geometry {
     pub write_allocate: bool,
 }
 
+/// The part of an access that falls in one cache line.
+struct Piece {
+    /// Offset of the part within the access.
+    k: usize,
+    /// Its bytes.
+    n: usize,
+    /// Where it starts within its line.
+    in_line: usize,
+    /// The virtual address of its line.
+    lva: u64,
+    /// The frame offset of its line.
+    off: u16,
+    /// The line's set.
+    set: u32,
+}
+
 impl Geometry {
     /// Sets.
     pub fn sets(&self) -> u32 {
@@ -48,6 +64,32 @@ impl Geometry {
     /// The set a virtual address indexes.
     pub fn set_of(&self, va: u64) -> u32 {
         ((va / u64::from(self.line)) % u64::from(self.sets())) as u32
+    }
+
+    /// The pieces of an access of `len` bytes at virtual address `va`, byte `at` of its frame,
+    /// one per cache line it touches.
+    fn pieces(self, va: u64, at: usize, len: usize) -> impl Iterator<Item = Piece> {
+        let line = self.line as usize;
+        let mut k = 0;
+        std::iter::from_fn(move || {
+            if k >= len {
+                return None;
+            }
+            let a = at + k;
+            let in_line = a % line;
+            let n = (line - in_line).min(len - k);
+            let lva = va + k as u64 - in_line as u64;
+            let p = Piece {
+                k,
+                n,
+                in_line,
+                lva,
+                off: (a - in_line) as u16,
+                set: self.set_of(lva),
+            };
+            k += n;
+            Some(p)
+        })
     }
     /// Page colours: how many sets-worth of pages one way spans.
     pub fn colours(&self) -> u32 {
@@ -260,20 +302,20 @@ impl DCache {
         dst: &mut [u8],
         ev: &mut Vec<LineEvent>,
     ) {
-        let line = self.geo.line as usize;
-        let mut k = 0;
-        while k < dst.len() {
-            let (a, v) = (at + k, va + k as u64);
-            let (off, in_line) = ((a / line * line) as u16, a % line);
-            let n = (line - in_line).min(dst.len() - k);
-            let lva = v - in_line as u64;
-            let set = self.geo.set_of(lva);
+        for Piece {
+            k,
+            n,
+            in_line,
+            lva,
+            off,
+            set,
+        } in self.geo.pieces(va, at, dst.len())
+        {
             let way = match self.find(set, lva, pfn, off) {
                 Some(w) => w,
                 None => self.fill(mem, set, lva, pfn, off, ev),
             };
             dst[k..k + n].copy_from_slice(&self.at(set, way).data[in_line..in_line + n]);
-            k += n;
         }
     }
 
@@ -288,14 +330,16 @@ impl DCache {
         src: &[u8],
         ev: &mut Vec<LineEvent>,
     ) {
-        let line = self.geo.line as usize;
-        let mut k = 0;
-        while k < src.len() {
-            let (a, v) = (at + k, va + k as u64);
-            let (off, in_line) = ((a / line * line) as u16, a % line);
-            let n = (line - in_line).min(src.len() - k);
-            let lva = v - in_line as u64;
-            let set = self.geo.set_of(lva);
+        for Piece {
+            k,
+            n,
+            in_line,
+            lva,
+            off,
+            set,
+        } in self.geo.pieces(va, at, src.len())
+        {
+            let a = at + k;
             let way = match self.find(set, lva, pfn, off) {
                 Some(w) => Some(w),
                 None if self.geo.write_allocate => Some(self.fill(mem, set, lva, pfn, off, ev)),
@@ -319,7 +363,6 @@ impl DCache {
                 // buffer on the ARM926).
                 None => mem.write(pfn, a, &src[k..k + n]),
             }
-            k += n;
         }
     }
 
